@@ -1,0 +1,376 @@
+"""Working-time calendar of an Indonesian government office: due times for Waktu.
+
+Rules and their sources:
+
+- Five working days, Monday to Friday (Keppres 68/1995 tentang Hari Kerja di
+  Lingkungan Lembaga Pemerintah), 37.5 working hours a week (Perpres 21/2023
+  tentang Hari Kerja dan Jam Kerja Instansi Pemerintah dan Pegawai Aparatur
+  Sipil Negara). Perpres 21/2023 lets each agency set its daily schedule; the
+  default `OfficeHours` is the schedule of Keppres 68/1995 as commonly applied:
+  Monday-Thursday 07:30-16:00 with a 12:00-13:00 break, Friday 07:30-16:30
+  with an 11:30-13:00 break (Friday prayers): 7.5 hours every day.
+- Local time of the office: WIB (Asia/Jakarta), WITA (Asia/Makassar) or WIT
+  (Asia/Jayapura) - the `unit.timezone` column.
+- National holidays and cuti bersama are fixed each year by an SKB of three
+  ministers and revised during the year. The `holidays` package supplies them
+  (country "ID", categories PUBLIC and GOVERNMENT; cuti bersama is GOVERNMENT);
+  an office corrects its calendar with `corrections` (the
+  `calendar_correction` table, fed in by the engine).
+
+Pure code: no SpiffWorkflow, Flask or database access here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from engine.waktu import Waktu
+from storage.errors import CalendarError
+
+__all__ = ["DEFAULT_OFFICE_HOURS", "OfficeHours", "WorkCalendar", "calendar_for"]
+
+Interval = tuple[time, time]
+"""An opening interval in local wall time: (opens, closes), opens < closes."""
+
+_Span = tuple[timedelta, timedelta]  # an Interval as offsets from local midnight
+
+_MON_THU: tuple[Interval, ...] = ((time(7, 30), time(12, 0)), (time(13, 0), time(16, 0)))
+_FRIDAY: tuple[Interval, ...] = ((time(7, 30), time(11, 30)), (time(13, 0), time(16, 30)))
+
+_DAYS_PER_WEEK = 5  # "minggu" = 5 hari kerja (Keppres 68/1995, Perpres 21/2023)
+_MAX_CLOSED_DAYS = 3660  # give up after ~10 years without a working day
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """Opening intervals per weekday, in local wall time.
+
+    `weekly[0]` is Monday ... `weekly[6]` Sunday; each entry is a tuple of
+    (opens, closes) `datetime.time` pairs, sorted and not overlapping; an empty
+    tuple is a closed day. The default is Keppres 68/1995 as commonly applied:
+    Mon-Thu 07:30-12:00 + 13:00-16:00, Fri 07:30-11:30 + 13:00-16:30,
+    Sat/Sun closed = 37.5 hours a week, the total of Perpres 21/2023.
+    `substitute_weekday` names the weekday whose hours apply when a correction
+    makes a normally closed day (e.g. a Saturday) a working day.
+    Raises CalendarError if the intervals are malformed or every day is closed.
+    """
+
+    weekly: tuple[tuple[Interval, ...], ...] = (_MON_THU,) * 4 + (_FRIDAY, (), ())
+    substitute_weekday: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.weekly) != 7:
+            raise CalendarError("Jam kerja harus untuk 7 hari (Senin-Minggu) (need 7 weekdays)")
+        for weekday, intervals in enumerate(self.weekly):
+            previous_close: time | None = None
+            for opens, closes in intervals:
+                if opens.tzinfo is not None or closes.tzinfo is not None or not opens < closes:
+                    raise CalendarError(
+                        f"Jam kerja tidak sah pada hari ke-{weekday}: {opens}-{closes} (bad interval)"
+                    )
+                if previous_close is not None and opens < previous_close:
+                    raise CalendarError(
+                        f"Jam kerja tumpang tindih pada hari ke-{weekday} (overlapping intervals)"
+                    )
+                previous_close = closes
+        if not any(self.weekly):
+            raise CalendarError("Tidak ada hari kerja dalam seminggu (no working weekday)")
+        if not 0 <= self.substitute_weekday <= 6 or not self.weekly[self.substitute_weekday]:
+            raise CalendarError(
+                "Hari pengganti harus hari yang memiliki jam kerja (substitute weekday must be open)"
+            )
+
+    def intervals(self, weekday: int) -> tuple[Interval, ...]:
+        """Opening intervals of `weekday` (0 = Monday); empty when closed."""
+        return self.weekly[weekday]
+
+    def minutes(self, weekday: int) -> int:
+        """Working minutes on `weekday` (0 = Monday); 450 for every default weekday."""
+        return sum(_minutes_of_day(c) - _minutes_of_day(o) for o, c in self.weekly[weekday])
+
+    @property
+    def weekly_minutes(self) -> int:
+        """Working minutes in a week without holidays; 2250 (37.5 hours) by default."""
+        return sum(self.minutes(weekday) for weekday in range(7))
+
+
+DEFAULT_OFFICE_HOURS = OfficeHours()
+
+
+class WorkCalendar:
+    """Working days and office hours of one office (unit): computes Waktu due times.
+
+    Keyword-only: `timezone` (IANA name: Asia/Jakarta = WIB, Asia/Makassar = WITA,
+    Asia/Jayapura = WIT), `office_hours`, and `corrections` mapping a date to
+    (is_working_day, note): True forces a working day, False a holiday (e.g. an
+    SKB revising cuti bersama). Holidays of a year are fetched from the
+    `holidays` package on first use and cached. Instances are immutable and safe
+    to share between threads. Raises CalendarError for an unknown timezone or
+    malformed corrections.
+    """
+
+    def __init__(
+        self,
+        *,
+        timezone: str,
+        office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
+        corrections: Mapping[date, tuple[bool, str]] | None = None,
+    ) -> None:
+        try:
+            self._tz = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise CalendarError(f"Zona waktu tidak dikenali: {timezone!r} (unknown timezone)") from exc
+        self._timezone = timezone
+        self._office_hours = office_hours
+        self._corrections = MappingProxyType(_checked_corrections(corrections or {}))
+        self._weekly_spans: tuple[tuple[_Span, ...], ...] = tuple(
+            tuple((_offset(o), _offset(c)) for o, c in intervals) for intervals in office_hours.weekly
+        )
+        self._holidays_by_year: dict[int, dict[date, str]] = {}
+
+    @property
+    def timezone(self) -> str:
+        """IANA timezone name of the office."""
+        return self._timezone
+
+    @property
+    def office_hours(self) -> OfficeHours:
+        """Opening intervals per weekday."""
+        return self._office_hours
+
+    @property
+    def corrections(self) -> Mapping[date, tuple[bool, str]]:
+        """Read-only corrections: date -> (is_working_day, note)."""
+        return self._corrections
+
+    def __repr__(self) -> str:
+        return f"WorkCalendar(timezone={self._timezone!r}, corrections={len(self._corrections)})"
+
+    def is_working_day(self, day: date) -> bool:
+        """True if `day` (a local date) is a working day.
+
+        A correction decides first; otherwise a day is working when its weekday
+        has office hours and it is neither a national holiday nor cuti bersama.
+        Raises CalendarError if given a datetime instead of a date.
+        """
+        _check_date(day)
+        correction = self._corrections.get(day)
+        if correction is not None:
+            return correction[0]
+        return bool(self._weekly_spans[day.weekday()]) and day not in self._holidays(day.year)
+
+    def holiday_name(self, day: date) -> str | None:
+        """Name (Bahasa Indonesia) of the holiday on `day`, or None.
+
+        A correction to a holiday gives its note ("Hari libur (koreksi kalender)"
+        when the note is empty); a correction to a working day gives None. A plain
+        weekend has no name. Raises CalendarError if given a datetime.
+        """
+        _check_date(day)
+        correction = self._corrections.get(day)
+        if correction is not None:
+            is_working, note = correction
+            return None if is_working else (note or "Hari libur (koreksi kalender)")
+        return self._holidays(day.year).get(day)
+
+    def next_opening(self, at: datetime) -> datetime:
+        """The first instant at or after `at` inside office hours, in UTC.
+
+        `at` itself (converted to UTC) when it already is inside office hours;
+        an interval's closing instant counts as outside. Raises CalendarError for
+        a naive datetime.
+        """
+        return self._to_utc(self._next_opening_local(self._to_local(at)))
+
+    def add(self, start: datetime, waktu: Waktu) -> datetime:
+        """Due time of a step that becomes ready at `start` with Waktu `waktu`, in UTC.
+
+        `start` must be timezone-aware (any zone); it is read in the office's
+        local time. If it is outside office hours, counting starts at the next
+        opening. Then:
+
+        - menit / jam: that many working minutes inside office hours, skipping
+          breaks, closing hours, weekends, holidays and cuti bersama. A step ready
+          Thursday 15:50 with "30 menit" is due Friday 07:50 (10 + 20 minutes). A
+          count that ends exactly at a closing time is due at that closing time.
+        - hari: N working days later at the same working-time-of-day position:
+          the working minutes elapsed since that day's opening are kept, so ready
+          Monday 13:30 (300 working minutes in) with "1 hari" is due Tuesday 13:30,
+          and ready Friday 10:00 is due Monday 10:00; ready Thursday 13:30 is due
+          Friday 14:00 (Friday's morning is 30 minutes shorter). If the target day has fewer
+          working minutes than that offset, it is due at that day's closing time.
+          With the default hours (450 minutes every day) this equals adding
+          N x 450 working minutes, except that a due time at a closing instant is
+          written as the next opening.
+        - minggu: 5 x hari (a working week, Keppres 68/1995 five-day week).
+
+        Raises CalendarError for a naive `start`.
+        """
+        local = self._next_opening_local(self._to_local(start))
+        if waktu.unit in ("menit", "jam"):
+            minutes = waktu.amount * (60 if waktu.unit == "jam" else 1)
+            due = self._add_working_time(local, timedelta(minutes=minutes))
+        else:
+            days = waktu.amount * (_DAYS_PER_WEEK if waktu.unit == "minggu" else 1)
+            due = self._add_working_days(local, days)
+        return self._to_utc(due)
+
+    def working_minutes_between(self, start: datetime, end: datetime) -> int:
+        """Whole working minutes (office hours on working days) from `start` to `end`.
+
+        Both timezone-aware. Rounds down to the minute; negative when `end` is
+        before `start` (minus the minutes from `end` to `start`). For any start,
+        `working_minutes_between(s, add(s, Waktu(n, "menit"))) == n`. Raises
+        CalendarError for a naive datetime.
+        """
+        low, high = self._to_local(start), self._to_local(end)
+        if high < low:
+            return -self.working_minutes_between(end, start)
+        total = timedelta(0)
+        day = low.date()
+        while day <= high.date():
+            midnight = datetime.combine(day, time())
+            for opens, closes in self._spans(day):
+                overlap = min(midnight + closes, high) - max(midnight + opens, low)
+                if overlap > timedelta(0):
+                    total += overlap
+            day += _ONE_DAY
+        return int(total.total_seconds() // 60)
+
+    # -- internals: positions are naive datetimes in the office's local time --
+
+    def _holidays(self, year: int) -> dict[date, str]:
+        cached = self._holidays_by_year.get(year)
+        if cached is None:
+            found = holidays.country_holidays(
+                "ID", categories=("public", "government"), years=year, language="id"
+            )
+            cached = self._holidays_by_year.setdefault(year, dict(found))
+        return cached
+
+    def _spans(self, day: date) -> tuple[_Span, ...]:
+        if not self.is_working_day(day):
+            return ()
+        spans = self._weekly_spans[day.weekday()]
+        return spans or self._weekly_spans[self._office_hours.substitute_weekday]
+
+    def _to_local(self, at: datetime) -> datetime:
+        if not isinstance(at, datetime):
+            raise CalendarError(f"Diperlukan datetime, bukan {type(at).__name__} (datetime expected)")
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise CalendarError(
+                f"Waktu tanpa zona waktu tidak diterima: {at.isoformat()} (naive datetime)"
+            )
+        return at.astimezone(self._tz).replace(tzinfo=None)
+
+    def _to_utc(self, local: datetime) -> datetime:
+        return local.replace(tzinfo=self._tz).astimezone(dt_timezone.utc)
+
+    def _next_working_day(self, day: date) -> date:
+        for _ in range(_MAX_CLOSED_DAYS):
+            day += _ONE_DAY
+            if self._spans(day):
+                return day
+        raise CalendarError(f"Tidak ada hari kerja setelah {day} (no working day found)")
+
+    def _next_opening_local(self, local: datetime) -> datetime:
+        day = local.date()
+        offset = local - datetime.combine(day, time())
+        for _ in range(_MAX_CLOSED_DAYS):
+            for opens, closes in self._spans(day):
+                if offset < closes:
+                    return datetime.combine(day, time()) + max(offset, opens)
+            day += _ONE_DAY
+            offset = timedelta(0)
+        raise CalendarError(f"Tidak ada jam kerja setelah {local} (no office hours found)")
+
+    def _add_working_time(self, local: datetime, remaining: timedelta) -> datetime:
+        """`local` must be inside office hours (from _next_opening_local)."""
+        day = local.date()
+        offset = local - datetime.combine(day, time())
+        while True:
+            for opens, closes in self._spans(day):
+                if offset >= closes:
+                    continue
+                position = max(offset, opens)
+                available = closes - position
+                if remaining <= available:
+                    return datetime.combine(day, time()) + position + remaining
+                remaining -= available
+            day = self._next_working_day(day)
+            offset = timedelta(0)
+
+    def _add_working_days(self, local: datetime, days: int) -> datetime:
+        """`local` must be inside office hours (from _next_opening_local)."""
+        day = local.date()
+        offset = local - datetime.combine(day, time())
+        worked = sum(
+            (min(offset, closes) - opens for opens, closes in self._spans(day) if offset > opens),
+            timedelta(0),
+        )
+        for _ in range(days):
+            day = self._next_working_day(day)
+        spans = self._spans(day)
+        for opens, closes in spans:
+            if worked < closes - opens:
+                return datetime.combine(day, time()) + opens + worked
+            worked -= closes - opens
+        return datetime.combine(day, time()) + spans[-1][1]
+
+
+def calendar_for(
+    timezone: str,
+    corrections: Mapping[date, tuple[bool, str]] | None = None,
+    *,
+    office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
+) -> WorkCalendar:
+    """A shared WorkCalendar for these settings (cached, up to 128 variants).
+
+    Same arguments as WorkCalendar; the cache key is
+    (timezone, frozenset(corrections.items()), office_hours), so a changed
+    correction yields a fresh calendar. Raises CalendarError like WorkCalendar.
+    """
+    return _cached_calendar(timezone, frozenset((corrections or {}).items()), office_hours)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_calendar(
+    timezone: str,
+    corrections: frozenset[tuple[date, tuple[bool, str]]],
+    office_hours: OfficeHours,
+) -> WorkCalendar:
+    return WorkCalendar(timezone=timezone, office_hours=office_hours, corrections=dict(corrections))
+
+
+def _checked_corrections(corrections: Mapping[date, tuple[bool, str]]) -> dict[date, tuple[bool, str]]:
+    checked: dict[date, tuple[bool, str]] = {}
+    for day, value in corrections.items():
+        _check_date(day)
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], bool)):
+            raise CalendarError(
+                f"Koreksi kalender {day} harus (hari_kerja: bool, catatan: str) (bad correction)"
+            )
+        checked[day] = (value[0], str(value[1] or ""))
+    return checked
+
+
+def _check_date(day: date) -> None:
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise CalendarError(f"Diperlukan tanggal (date), bukan {type(day).__name__} (date expected)")
+
+
+def _offset(moment: time) -> timedelta:
+    return timedelta(hours=moment.hour, minutes=moment.minute, seconds=moment.second,
+                     microseconds=moment.microsecond)
+
+
+def _minutes_of_day(moment: time) -> int:
+    return moment.hour * 60 + moment.minute

@@ -1,0 +1,87 @@
+"""Deployed process definitions, loaded once per version and kept in memory.
+
+A definition version never changes once stored, so its parsed spec and SOP
+metadata can be cached by id for the life of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+
+from engine.sop import ProcessMeta
+from engine.state import load_spec
+from storage import definitions
+from storage.errors import ProcessNotFound
+
+__all__ = ["Definition", "called_closure", "get_definition", "latest_definition", "list_latest"]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One deployed version of a process: its spec and its SOP metadata."""
+
+    id: int
+    process_id: str
+    version: int
+    name: str
+    spec: BpmnProcessSpec
+    meta: ProcessMeta
+
+
+_cache: dict[tuple[int, str], Definition] = {}
+_lock = threading.Lock()
+
+
+def get_definition(session: Session, definition_id: int) -> Definition:
+    """The definition version ``definition_id``. Raises ``ProcessNotFound``.
+
+    Cached by id and content hash (one indexed lookup per call), so two
+    databases that reuse an id for different content never share an entry.
+    """
+    sha = definitions.sha_of(session, definition_id)
+    cached = _cache.get((definition_id, sha))
+    if cached is not None:
+        return cached
+    row = definitions.get(session, definition_id)
+    loaded = Definition(
+        id=row.id, process_id=row.process_id, version=row.version, name=row.name,
+        spec=load_spec(row.spec_json), meta=ProcessMeta.from_json_dict(json.loads(row.meta_json)),
+    )
+    with _lock:
+        return _cache.setdefault((definition_id, sha), loaded)
+
+
+def latest_definition(session: Session, process_id: str) -> Definition:
+    """The newest deployed version of ``process_id``. Raises ``ProcessNotFound``."""
+    definition_id = definitions.latest_id(session, process_id)
+    if definition_id is None:
+        raise ProcessNotFound(process_id)
+    return get_definition(session, definition_id)
+
+
+def called_closure(session: Session, root: Definition) -> dict[str, Definition]:
+    """Latest versions of every process ``root`` calls, directly or through others.
+
+    Returns ``{process_id: Definition}``; an instance pins these at start so a
+    later deployment of a called SOP does not change a running instance.
+    """
+    found: dict[str, Definition] = {}
+    pending = [root]
+    while pending:
+        definition = pending.pop()
+        for step in definition.meta.steps.values():
+            called = step.called_element
+            if called and called not in found and called != root.process_id:
+                found[called] = latest_definition(session, called)
+                pending.append(found[called])
+    return found
+
+
+def list_latest(session: Session) -> list[Definition]:
+    """The newest version of every deployed process, ordered by process id."""
+    return [get_definition(session, row.id) for row in definitions.list_latest(session)]

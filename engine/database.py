@@ -1,0 +1,53 @@
+"""The database an Alur process works against: engine, migrations, transactions.
+
+Callers (command line, web) open one :class:`Database` from the settings and run
+each user action in ``with database.transaction() as session:`` — committed when
+the block ends, rolled back when it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.settings import Settings
+from storage import db, demo, migrate
+
+__all__ = ["Database", "open_database"]
+
+
+@dataclass(frozen=True)
+class Database:
+    """A SQLAlchemy engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        migrate.upgrade(self.engine)
+
+    def load_demo_org(self) -> None:
+        """Load the three demo units and their users (idempotent)."""
+        with self.transaction() as session:
+            demo.load_demo_org(session)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def open_database(settings: Settings) -> Database:
+    """Open the database named by ``settings.database_url`` (not migrated yet)."""
+    engine = db.make_engine(settings.database_url)
+    return Database(engine, db.make_session_factory(engine))

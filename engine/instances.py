@@ -1,0 +1,360 @@
+"""Run SOP instances: start one, complete its user tasks, read its history.
+
+Every function takes a ``Session`` and leaves the transaction to the caller: one
+user action = one transaction, in which the workflow state, the human-task rows
+and the audit events change together or not at all. Conflicts surface as errors
+(``TaskAlreadyCompleted``, ``StaleInstanceError``) and roll back cleanly.
+
+Review steps ("Memeriksa ... jika setuju ... jika tidak dikembalikan untuk
+diperbaiki", Permenpan RB 35/2012 decision symbol) take a ``keputusan``:
+``"setuju"`` or ``"tidak"``; a catatan is required for ``"tidak"`` so the person
+fixing the work knows what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine import state
+from engine.calendar import calendar_for
+from engine.catalog import Definition, called_closure, get_definition, latest_definition
+from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
+from engine.views import HistoryEntry, InstanceView, TaskView
+from engine.waktu import Waktu
+from storage import calendar as calendar_store
+from storage import history, instances, org, tasks
+from storage.errors import (
+    InvalidTaskDataError,
+    PermissionDeniedError,
+    StaleInstanceError,
+    TaskAlreadyCompleted,
+)
+from storage.models import HumanTask, ProcessInstance
+
+__all__ = ["KEPUTUSAN", "candidates", "complete_task", "get_instance", "get_task", "history_of", "inbox", "starters",
+           "start_instance"]
+
+KEPUTUSAN = ("setuju", "tidak")
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+def start_instance(
+    session: Session, *, process_id: str, unit_code: str, title: str, username: str,
+    input_data: Mapping[str, Any] | None = None, now: datetime | None = None,
+) -> InstanceView:
+    """Start the latest version of SOP ``process_id`` in a unit, on behalf of a user.
+
+    ``title`` is the perihal ("Laporan Kinerja Triwulan III 2026"); ``input_data``
+    extra JSON data (e.g. an incoming letter's number and date). Raises
+    ``ProcessNotFound``, ``UnitNotFound``, ``UserNotFound``, ``InvalidTaskDataError``
+    (empty title, SOP not meant for this kind of unit, lanes the unit cannot fill)
+    and ``PermissionDeniedError`` (the user cannot perform the first step).
+    """
+    at = _now(now)
+    title = (title or "").strip()
+    if not title:
+        raise InvalidTaskDataError("Judul (perihal) wajib diisi (title is required)")
+    unit = org.get_unit_by_code(session, unit_code)
+    user = org.get_user_by_username(session, username)
+    root = latest_definition(session, process_id)
+    if root.meta.unit_kind not in ("any", unit.kind):
+        raise InvalidTaskDataError(
+            f"{root.name} adalah SOP untuk {root.meta.unit_kind}, bukan {unit.kind} ({unit.code})")
+    called = called_closure(session, root)
+    missing = unresolved_lanes(session, unit_id=unit.id, root=root, called=called)
+    if missing:
+        raise InvalidTaskDataError(f"Unit {unit.code} tidak memiliki peran untuk: {', '.join(missing)}")
+    workflow = state.new_workflow(root.spec, {pid: d.spec for pid, d in called.items()})
+    workflow.do_engine_steps()
+    row = instances.create(
+        session, definition_id=root.id, unit_id=unit.id, title=title, started_by_id=user.id,
+        state_json=state.dump_state(workflow), serializer_version=state.SERIALIZER_VERSION,
+        called_definitions={pid: d.id for pid, d in called.items()}, input_data=dict(input_data or {}),
+    )
+    history.append(session, instance_id=row.id, kind="instance_started", occurred_at=at,
+                   actor_id=user.id, process_id=root.process_id,
+                   data={"title": title, "version": root.version, "input": dict(input_data or {})})
+    definitions = {root.process_id: root, **called}
+    new_tasks = _sync_tasks(session, row, workflow, definitions, at, previously_ready=set())
+    if not any(_can_perform(session, user.id, t) for t in new_tasks):
+        raise PermissionDeniedError(
+            f"{username} tidak memegang peran untuk langkah pertama {root.name} "
+            f"(user does not hold the first step's lane)")
+    return _instance_view(session, row)
+
+
+def complete_task(
+    session: Session, task_id: str, *, username: str, keputusan: str | None = None,
+    catatan: str | None = None, team: Sequence[str] | None = None,
+    data: Mapping[str, Any] | None = None, now: datetime | None = None,
+) -> InstanceView:
+    """Complete a ready user task as ``username``; return the instance afterwards.
+
+    ``keputusan`` ("setuju" | "tidak") is required on review steps and refused
+    elsewhere; ``catatan`` is required with "tidak"; ``team`` (usernames of the
+    unit) is required on a step that forms a team; ``data`` is kept in the
+    history. Raises ``TaskNotFound``, ``TaskAlreadyCompleted`` (also when a
+    concurrent completion won), ``PermissionDeniedError``,
+    ``InvalidTaskDataError`` and ``StaleInstanceError``.
+    """
+    at = _now(now)
+    human = tasks.get(session, task_id)
+    if human.state != "ready":
+        raise TaskAlreadyCompleted(task_id)
+    user = org.get_user_by_username(session, username)
+    if not _can_perform(session, user.id, human):
+        raise PermissionDeniedError(f"{username} tidak memegang lajur {human.lane_name!r} untuk tugas ini")
+    row = instances.get(session, human.instance_id)
+    definitions = _definitions_of(session, row)
+    workflow = _load(row, definitions)
+    spiff_task = workflow.get_task_from_id(UUID(task_id))
+    if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+        raise StaleInstanceError(row.id, row.lock_version)
+    step = step_of(spiff_task, definitions)
+    task_data, team_ids = _checked_input(session, human, step, row.unit_id,
+                                         keputusan=keputusan, catatan=catatan, team=team)
+    spiff_task.data.update(task_data)
+    previously_ready = {t.id for t in tasks.ready_for_instance(session, row.id)}
+    active_before = _active_subprocesses(workflow)
+    try:
+        spiff_task.run()
+        workflow.do_engine_steps()
+    except WorkflowException as exc:
+        raise InvalidTaskDataError(f"Alur proses gagal dijalankan: {exc}") from exc
+    state.prune(workflow)
+    tasks.mark_completed(session, task_id, user_id=user.id, completed_at=at)
+    history.append(session, instance_id=row.id, kind="task_completed", occurred_at=at, actor_id=user.id,
+                   human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
+                   keputusan=keputusan, catatan=(catatan or "").strip() or None,
+                   data={"data": dict(data or {}), "team": list(team or []), "iteration": human.iteration})
+    if team_ids is not None and step is not None and step.forms_team:
+        formed = org.create_team(session, instance_id=row.id, lane_name=step.forms_team,
+                                 member_ids=team_ids, formed_by_task_id=task_id)
+        history.append(session, instance_id=row.id, kind="team_formed", occurred_at=at, actor_id=user.id,
+                       human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
+                       data={"lane": step.forms_team, "team_id": formed.id, "members": sorted(team or [])})
+    _audit_subprocesses(session, row.id, active_before, _active_subprocesses(workflow), at, user.id)
+    _sync_tasks(session, row, workflow, definitions, at, previously_ready=previously_ready - {task_id})
+    done = workflow.is_completed()
+    instances.save_state(session, row.id, expected_version=row.lock_version,
+                         state_json=state.dump_state(workflow), status="completed" if done else "running",
+                         completed_at=at if done else None)
+    if done:
+        history.append(session, instance_id=row.id, kind="instance_completed", occurred_at=at,
+                       actor_id=user.id, process_id=_root_process_id(definitions, row))
+    session.refresh(row)
+    return _instance_view(session, row)
+
+
+def _root_process_id(definitions: Mapping[str, Definition], row: ProcessInstance) -> str:
+    """The BPMN process id of an instance's root SOP."""
+    return next(pid for pid, d in definitions.items() if d.id == row.definition_id)
+
+
+def _checked_input(
+    session: Session, human: HumanTask, step: Any, unit_id: int, *, keputusan: str | None,
+    catatan: str | None, team: Sequence[str] | None,
+) -> tuple[dict[str, Any], list[int] | None]:
+    task_data: dict[str, Any] = {}
+    if human.is_review:
+        if keputusan not in KEPUTUSAN:
+            raise InvalidTaskDataError("Langkah pemeriksaan: pilih keputusan 'setuju' atau 'tidak'")
+        if keputusan == "tidak" and not (catatan or "").strip():
+            raise InvalidTaskDataError("Catatan wajib diisi bila keputusan 'tidak' (catatan required)")
+        task_data["keputusan"] = keputusan
+    elif keputusan is not None:
+        raise InvalidTaskDataError("Langkah ini bukan langkah pemeriksaan: keputusan tidak dipakai")
+    task_data["catatan"] = (catatan or "").strip() or None
+    team_ids = None
+    if step is not None and step.forms_team:
+        names = sorted(set(team or []))
+        if not names:
+            raise InvalidTaskDataError(f"Langkah ini membentuk {step.forms_team}: sebutkan anggota tim")
+        members = {u.username: u.id for u in org.unit_users(session, unit_id)}
+        unknown = [n for n in names if n not in members]
+        if unknown:
+            raise InvalidTaskDataError(f"Bukan pegawai unit ini: {', '.join(unknown)}")
+        team_ids = [members[n] for n in names]
+    elif team:
+        raise InvalidTaskDataError("Langkah ini tidak membentuk tim")
+    return task_data, team_ids
+
+
+def _can_perform(session: Session, user_id: int, human: HumanTask) -> bool:
+    if human.team_id is not None:
+        return user_id in org.team_member_ids(session, human.team_id)
+    return human.role_id is not None and human.role_id in {r.id for r in org.roles_of(session, user_id)}
+
+
+def _definitions_of(session: Session, row: ProcessInstance) -> dict[str, Definition]:
+    root = get_definition(session, row.definition_id)
+    called = {pid: get_definition(session, did)
+              for pid, did in json.loads(row.called_definitions_json or "{}").items()}
+    return {root.process_id: root, **called}
+
+
+def _load(row: ProcessInstance, definitions: Mapping[str, Definition]) -> BpmnWorkflow:
+    root = next(d for d in definitions.values() if d.id == row.definition_id)
+    subs = {pid: d.spec for pid, d in definitions.items() if d.id != row.definition_id}
+    return state.load_state(row.state_json, root.spec, subs)
+
+
+def _active_subprocesses(workflow: BpmnWorkflow) -> dict[UUID, str]:
+    return {tid: sp.spec.name for tid, sp in workflow.subprocesses.items() if not sp.completed}
+
+
+def _audit_subprocesses(session: Session, instance_id: int, before: Mapping[UUID, str],
+                        after: Mapping[UUID, str], at: datetime, actor_id: int) -> None:
+    for tid, process_id in after.items():
+        if tid not in before:
+            history.append(session, instance_id=instance_id, kind="called_process_started",
+                           occurred_at=at, actor_id=actor_id, process_id=process_id,
+                           data={"call_task": str(tid)})
+    for tid, process_id in before.items():
+        if tid not in after:
+            history.append(session, instance_id=instance_id, kind="called_process_completed",
+                           occurred_at=at, actor_id=actor_id, process_id=process_id,
+                           data={"call_task": str(tid)})
+
+
+def _sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
+                definitions: Mapping[str, Definition], at: datetime,
+                previously_ready: set[str]) -> list[HumanTask]:
+    """Add a human-task row (with its due time) for every newly ready user task."""
+    unit = org.get_unit(session, row.unit_id)
+    calendar = calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    added = []
+    for spiff_task in ready:
+        task_id = str(spiff_task.id)
+        if task_id in previously_ready:
+            continue
+        step = step_of(spiff_task, definitions)
+        performer = resolve_performer(session, instance_id=row.id, unit_id=row.unit_id,
+                                      task=spiff_task, definitions=definitions)
+        if performer is None:
+            raise InvalidTaskDataError(
+                f"Tidak ada pelaksana untuk lajur {spiff_task.task_spec.lane!r} di unit {unit.code}")
+        waktu = step.waktu if step else None
+        human = tasks.add_ready(
+            session, id=task_id, instance_id=row.id, definition_id=definitions[spiff_task.workflow.spec.name].id,
+            process_id=spiff_task.workflow.spec.name, element_id=spiff_task.task_spec.bpmn_id,
+            name=step.name if step else (spiff_task.task_spec.bpmn_name or spiff_task.task_spec.bpmn_id),
+            lane_name=performer.lane_name, role_id=performer.role_id, team_id=performer.team_id,
+            unit_id=row.unit_id, ready_at=at,
+            due_at=calendar.add(at, Waktu.from_iso(waktu)) if waktu else None,
+            waktu=waktu, is_review=bool(step and step.review),
+        )
+        history.append(session, instance_id=row.id, kind="task_ready", occurred_at=at,
+                       human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
+                       data={"lane": human.lane_name, "role_id": human.role_id, "team_id": human.team_id,
+                             "due_at": human.due_at.isoformat() if human.due_at else None,
+                             "iteration": human.iteration})
+        added.append(human)
+    gone = previously_ready - {str(t.id) for t in ready}
+    if gone:
+        tasks.mark_cancelled(session, sorted(gone), at=at)
+        for task_id in sorted(gone):
+            history.append(session, instance_id=row.id, kind="task_cancelled", occurred_at=at,
+                           human_task_id=task_id)
+    return added
+
+
+def _task_view(session: Session, human: HumanTask, instance: ProcessInstance | None = None) -> TaskView:
+    instance = instance or instances.get(session, human.instance_id)
+    definition = get_definition(session, human.definition_id)
+    step = definition.meta.steps.get(human.element_id)
+    completed_by = org.get_user(session, human.completed_by_id).username if human.completed_by_id else None
+    return TaskView(
+        id=human.id, instance_id=human.instance_id, instance_title=instance.title,
+        unit_code=org.get_unit(session, human.unit_id).code, process_id=human.process_id,
+        process_name=definition.name, step_id=human.element_id, step_name=human.name,
+        lane=human.lane_name, state=human.state, iteration=human.iteration, is_review=human.is_review,
+        forms_team=step.forms_team if step else None, ready_at=human.ready_at, due_at=human.due_at,
+        waktu=human.waktu, completed_at=human.completed_at, completed_by=completed_by,
+    )
+
+
+def _instance_view(session: Session, row: ProcessInstance) -> InstanceView:
+    definition = get_definition(session, row.definition_id)
+    return InstanceView(
+        id=row.id, title=row.title, process_id=definition.process_id, process_name=definition.name,
+        version=definition.version, unit_code=org.get_unit(session, row.unit_id).code,
+        status=row.status, started_at=row.started_at, completed_at=row.completed_at,
+        ready_tasks=tuple(_task_view(session, h, row) for h in tasks.ready_for_instance(session, row.id)),
+    )
+
+
+def get_instance(session: Session, instance_id: int) -> InstanceView:
+    """The instance ``instance_id`` with its ready tasks. Raises ``InstanceNotFound``."""
+    return _instance_view(session, instances.get(session, instance_id))
+
+
+def get_task(session: Session, task_id: str) -> TaskView:
+    """One user task, ready or done. Raises ``TaskNotFound``."""
+    return _task_view(session, tasks.get(session, task_id))
+
+
+def inbox(session: Session, username: str, *, process_id: str | None = None) -> list[TaskView]:
+    """Ready tasks of ``username``'s roles and teams, soonest due first.
+
+    Reads the human-task table only; no workflow state is deserialized.
+    """
+    user = org.get_user_by_username(session, username)
+    return [_task_view(session, h) for h in tasks.inbox(session, user.id, process_id=process_id)]
+
+
+def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
+    """Every audit event of an instance, oldest first. Raises ``InstanceNotFound``."""
+    row = instances.get(session, instance_id)
+    definitions = _definitions_of(session, row)
+    usernames: dict[int, str] = {}
+    entries = []
+    for event in history.for_instance(session, instance_id):
+        if event.actor_id is not None and event.actor_id not in usernames:
+            usernames[event.actor_id] = org.get_user(session, event.actor_id).username
+        definition = definitions.get(event.process_id or "")
+        step = definition.meta.steps.get(event.element_id or "") if definition else None
+        entries.append(HistoryEntry(
+            id=event.id, occurred_at=event.occurred_at, kind=event.kind,
+            actor=usernames.get(event.actor_id) if event.actor_id is not None else None,
+            process_id=event.process_id, step_id=event.element_id,
+            step_name=step.name if step else None, keputusan=event.keputusan, catatan=event.catatan,
+            data=json.loads(event.data_json or "{}"),
+        ))
+    return entries
+
+
+def candidates(session: Session, task_id: str) -> list[str]:
+    """Usernames who may complete task ``task_id`` (its role's holders or team's members)."""
+    human = tasks.get(session, task_id)
+    if human.team_id is not None:
+        ids = org.team_member_ids(session, human.team_id)
+        return sorted(org.get_user(session, i).username for i in ids)
+    if human.role_id is None:
+        return []
+    return sorted(u.username for u in org.users_with_role(session, human.role_id))
+
+
+def starters(session: Session, process_id: str, unit_code: str) -> list[str]:
+    """Usernames of the unit who hold a lane of the SOP's first step, i.e. may start it."""
+    root = latest_definition(session, process_id)
+    unit = org.get_unit_by_code(session, unit_code)
+    names: set[str] = set()
+    for chain in first_step_lanes(root, called_closure(session, root)):
+        role = next(filter(None, (org.resolve_role(session, unit.id, lane) for lane in chain)), None)
+        if role is not None:
+            names.update(u.username for u in org.users_with_role(session, role.id))
+    return sorted(names)

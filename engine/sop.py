@@ -1,0 +1,159 @@
+"""SOP metadata carried in a diagram: lanes (Pelaksana), steps and their Mutu Baku.
+
+The diagrams keep the SOP-AP table (Permenpan RB 35/2012) in ``alur:``
+extension elements that bpmn.io preserves (format: ``bpmn/README.md``). This
+module reads them into plain dataclasses that are stored as JSON with each
+process definition version, so nothing at run time re-reads XML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lxml import etree
+
+__all__ = ["ALUR_NS", "BPMN_NS", "LaneMeta", "ProcessMeta", "StepMeta", "read_process_meta"]
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ALUR_NS = "http://alur.dev/schema/bpmn/sop/1.0"
+_NS = {"bpmn": BPMN_NS, "alur": ALUR_NS}
+_HEADER_FIELDS = (
+    "dasarHukum", "kualifikasiPelaksana", "keterkaitan", "peralatan", "peringatan", "pencatatan",
+)
+
+
+@dataclass(frozen=True)
+class LaneMeta:
+    """One lane = one Pelaksana column. ``team``: a Tim rather than a standing post."""
+
+    id: str
+    name: str
+    team: bool = False
+
+
+@dataclass(frozen=True)
+class StepMeta:
+    """One Kegiatan row: a user task or call activity with its Mutu Baku.
+
+    ``waktu`` is an ISO 8601 duration (``PT30M``, ``P1D`` = working days) and
+    ``waktu_text`` the source wording; ``forms_team`` the name of the team lane
+    whose members this step names; ``review`` marks a "jika setuju ... jika
+    tidak ..." step whose completion needs a keputusan.
+    """
+
+    id: str
+    name: str
+    kind: str
+    lane: str | None
+    row: str | None = None
+    text: str | None = None
+    kelengkapan: str | None = None
+    waktu: str | None = None
+    waktu_text: str | None = None
+    output: str | None = None
+    keterangan: str | None = None
+    review: bool = False
+    forms_team: str | None = None
+    called_element: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessMeta:
+    """An SOP's identity, header fields, lanes and steps, keyed by BPMN id."""
+
+    process_id: str
+    name: str
+    source: str | None
+    unit_kind: str
+    header: dict[str, list[str]] = field(default_factory=dict)
+    lanes: dict[str, LaneMeta] = field(default_factory=dict)
+    steps: dict[str, StepMeta] = field(default_factory=dict)
+
+    def lane_by_name(self, name: str) -> LaneMeta | None:
+        """The lane called ``name`` in this SOP, if any."""
+        return next((lane for lane in self.lanes.values() if lane.name == name), None)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict (inverse of :meth:`from_json_dict`)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json_dict(cls, dct: dict[str, Any]) -> ProcessMeta:
+        """Rebuild from :meth:`to_json_dict` output."""
+        return cls(
+            process_id=dct["process_id"],
+            name=dct["name"],
+            source=dct.get("source"),
+            unit_kind=dct["unit_kind"],
+            header=dct.get("header", {}),
+            lanes={k: LaneMeta(**v) for k, v in dct.get("lanes", {}).items()},
+            steps={k: StepMeta(**v) for k, v in dct.get("steps", {}).items()},
+        )
+
+
+def read_process_meta(process: etree._Element) -> ProcessMeta:
+    """Read the SOP metadata of one ``bpmn:process`` element.
+
+    A process without ``alur:sop`` gets ``unit_kind="any"`` and its name or id;
+    steps without Mutu Baku are still listed (a diagram drawn from scratch in
+    bpmn.io runs, it just has no standard times).
+    """
+    sop = process.find("bpmn:extensionElements/alur:sop", _NS)
+    header: dict[str, list[str]] = {}
+    if sop is not None:
+        for name in _HEADER_FIELDS:
+            values = [(e.text or "").strip() for e in sop.findall(f"alur:{name}", _NS)]
+            if values:
+                header[name] = values
+    lanes: dict[str, LaneMeta] = {}
+    lane_of: dict[str, str] = {}
+    for lane in process.iterfind(".//bpmn:lane", _NS):
+        ext = lane.find("bpmn:extensionElements/alur:lane", _NS)
+        team = ext is not None and ext.get("team") == "true"
+        lanes[lane.get("id")] = LaneMeta(lane.get("id"), lane.get("name") or lane.get("id"), team)
+        for ref in lane.iterfind("bpmn:flowNodeRef", _NS):
+            lane_of[(ref.text or "").strip()] = lane.get("name") or lane.get("id")
+    steps = {}
+    for node in process.iterchildren(f"{{{BPMN_NS}}}userTask", f"{{{BPMN_NS}}}callActivity",
+                                     f"{{{BPMN_NS}}}manualTask", f"{{{BPMN_NS}}}task"):
+        steps[node.get("id")] = _read_step(node, lane_of.get(node.get("id")), lanes)
+    return ProcessMeta(
+        process_id=process.get("id"),
+        name=process.get("name") or process.get("id"),
+        source=sop.get("source") if sop is not None else None,
+        unit_kind=(sop.get("unitKind") if sop is not None else None) or "any",
+        header=header,
+        lanes=lanes,
+        steps=steps,
+    )
+
+
+def _read_step(node: etree._Element, lane: str | None, lanes: dict[str, LaneMeta]) -> StepMeta:
+    ext = node.find("bpmn:extensionElements", _NS)
+
+    def find(tag: str) -> etree._Element | None:
+        return ext.find(f"alur:{tag}", _NS) if ext is not None else None
+
+    mutu = find("mutuBaku")
+    step = find("step")
+    keterangan = find("keterangan")
+    forms = find("formsTeam")
+    documentation = node.find("bpmn:documentation", _NS)
+    forms_lane = lanes.get(forms.get("lane")) if forms is not None else None
+    return StepMeta(
+        id=node.get("id"),
+        name=node.get("name") or node.get("id"),
+        kind=etree.QName(node).localname,
+        lane=lane,
+        row=step.get("row") if step is not None else None,
+        text=(documentation.text or "").strip() if documentation is not None else None,
+        kelengkapan=mutu.get("kelengkapan") if mutu is not None else None,
+        waktu=mutu.get("waktu") if mutu is not None else None,
+        waktu_text=mutu.get("waktuText") if mutu is not None else None,
+        output=mutu.get("output") if mutu is not None else None,
+        keterangan=(keterangan.text or "").strip() if keterangan is not None else None,
+        review=find("review") is not None,
+        forms_team=forms_lane.name if forms_lane is not None else None,
+        called_element=node.get("calledElement"),
+    )

@@ -1,0 +1,85 @@
+"""Read-only views the engine hands to its callers (command line, web).
+
+Callers never see SpiffWorkflow objects or ORM rows; these frozen dataclasses
+are the engine's public shapes. Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = ["HistoryEntry", "InstanceView", "TaskView"]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _View:
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serializable dict (datetimes as ISO 8601 strings)."""
+        return _jsonable(asdict(self))  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class TaskView(_View):
+    """A user task as an inbox shows it. ``due_at`` comes from the step's Waktu."""
+
+    id: str
+    instance_id: int
+    instance_title: str
+    unit_code: str
+    process_id: str
+    process_name: str
+    step_id: str
+    step_name: str
+    lane: str
+    state: str
+    iteration: int
+    is_review: bool
+    forms_team: str | None
+    ready_at: datetime
+    due_at: datetime | None
+    waktu: str | None
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceView(_View):
+    """A process instance: one run of an SOP in a unit."""
+
+    id: int
+    title: str
+    process_id: str
+    process_name: str
+    version: int
+    unit_code: str
+    status: str
+    started_at: datetime
+    completed_at: datetime | None
+    ready_tasks: tuple[TaskView, ...]
+
+
+@dataclass(frozen=True)
+class HistoryEntry(_View):
+    """One audit event, as auditors replay it."""
+
+    id: int
+    occurred_at: datetime
+    kind: str
+    actor: str | None
+    process_id: str | None
+    step_id: str | None
+    step_name: str | None
+    keputusan: str | None
+    catatan: str | None
+    data: dict[str, Any]

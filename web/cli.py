@@ -1,0 +1,205 @@
+"""The ``alur`` command line: set up, deploy, start SOPs, work an inbox, read history.
+
+Every command is one transaction. Listings take ``--json`` for machine-readable
+output. Errors Alur raises on purpose are printed as ``Galat: ...`` on stderr with
+exit status 1; exit status 2 is a usage error (click's).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from engine import catalog, demo, instances
+from engine.database import Database, open_database
+from engine.deploy import deploy_directory, deploy_sources
+from engine.settings import load_settings
+from storage.errors import AlurError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def _database() -> Iterator[Database]:
+    database = open_database(load_settings())
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def _emit(as_json: bool, payload: Any, text: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        text()
+
+
+def _json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")(func)  # type: ignore[return-value]
+
+
+def _fmt(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+class _AlurGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AlurError as exc:
+            click.echo(f"Galat: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_AlurGroup)
+def main() -> None:
+    """Alur — menjalankan SOP SAKIP sebagai alur kerja BPMN."""
+
+
+@main.command()
+@click.option("--no-demo", is_flag=True, help="Jangan muat data demo.")
+def init(no_demo: bool) -> None:
+    """Buat/migrasikan basis data, deploy bpmn/, muat data demo."""
+    settings = load_settings()
+    with _database() as database:
+        database.migrate()
+        with database.transaction() as session:
+            deployed = deploy_directory(session, settings.bpmn_dir)
+        if not no_demo:
+            database.load_demo_org()
+    created = sum(1 for d in deployed if d.created)
+    click.echo(f"Basis data: {settings.database_url}")
+    click.echo(f"{len(deployed)} proses di-deploy ({created} versi baru) dari {settings.bpmn_dir}")
+    if not no_demo:
+        click.echo("Data demo dimuat: 3 unit kerja dengan pegawai untuk setiap peran.")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@_json_option
+def deploy(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Deploy berkas .bpmn (atau folder) sebagai versi definisi proses."""
+    files: dict[str, bytes] = {}
+    for path in paths or (load_settings().bpmn_dir,):
+        for file in sorted(path.glob("*.bpmn")) if path.is_dir() else [path]:
+            files[file.name] = file.read_bytes()
+    with _database() as database, database.transaction() as session:
+        deployed = deploy_sources(session, files)
+    _emit(as_json, [d.__dict__ for d in deployed], lambda: [
+        click.echo(f"{d.process_id} v{d.version} {'(baru)' if d.created else '(tidak berubah)'}") for d in deployed])
+
+
+@main.command()
+@_json_option
+def processes(as_json: bool) -> None:
+    """Daftar SOP yang sudah di-deploy (versi terbaru)."""
+    with _database() as database, database.transaction() as session:
+        rows = [{"process_id": d.process_id, "name": d.name, "version": d.version,
+                 "unit_kind": d.meta.unit_kind, "steps": len(d.meta.steps),
+                 "lanes": [lane.name for lane in d.meta.lanes.values()]}
+                for d in catalog.list_latest(session)]
+    _emit(as_json, rows, lambda: [
+        click.echo(f"{r['process_id']:<42} v{r['version']:<3} {r['unit_kind']:<10} {r['name']}") for r in rows])
+
+
+@main.command()
+@click.argument("process_id")
+@click.option("--unit", "unit_code", required=True, help="Kode unit kerja, mis. kecamatan-contoh.")
+@click.option("--user", "username", required=True, help="Pegawai yang memulai.")
+@click.option("--title", required=True, help='Perihal, mis. "Laporan Kinerja Triwulan III 2026".')
+@click.option("--nomor-surat", default=None, help="Nomor surat masuk (bila SOP berawal dari surat).")
+@click.option("--tanggal-surat", default=None, help="Tanggal surat masuk (YYYY-MM-DD).")
+@_json_option
+def start(process_id: str, unit_code: str, username: str, title: str, nomor_surat: str | None,
+          tanggal_surat: str | None, as_json: bool) -> None:
+    """Mulai SOP PROCESS_ID di sebuah unit kerja."""
+    letter = {k: v for k, v in {"nomor_surat": nomor_surat, "tanggal_surat": tanggal_surat}.items() if v}
+    with _database() as database, database.transaction() as session:
+        view = instances.start_instance(session, process_id=process_id, unit_code=unit_code, title=title,
+                                        username=username, input_data=letter)
+    _emit(as_json, view.to_json(), lambda: (
+        click.echo(f"Instans {view.id} dimulai: {view.process_name} — {view.title}"),
+        [click.echo(f"  siap: {t.id}  {t.step_name} [{t.lane}] tenggat {_fmt(t.due_at)}") for t in view.ready_tasks]))
+
+
+@main.command()
+@click.argument("username")
+@click.option("--sop", "process_id", default=None, help="Saring menurut SOP (process id).")
+@_json_option
+def inbox(username: str, process_id: str | None, as_json: bool) -> None:
+    """Tugas yang siap dikerjakan USERNAME, tenggat terdekat dulu."""
+    with _database() as database, database.transaction() as session:
+        views = instances.inbox(session, username, process_id=process_id)
+    _emit(as_json, [v.to_json() for v in views], lambda: (
+        click.echo(f"{len(views)} tugas untuk {username}"),
+        [click.echo(f"{v.id}  {v.process_name} / {v.step_name} [{v.lane}]  «{v.instance_title}»  "
+                    f"tenggat {_fmt(v.due_at)}{'  (pemeriksaan)' if v.is_review else ''}") for v in views]))
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--user", "username", required=True)
+@click.option("--setuju", "keputusan", flag_value="setuju", default=None, help="Keputusan pemeriksaan: setuju.")
+@click.option("--tidak", "keputusan", flag_value="tidak", help="Keputusan pemeriksaan: tidak (catatan wajib).")
+@click.option("--catatan", default=None)
+@click.option("--tim", default=None, help="Anggota tim (username dipisah koma) pada langkah membentuk tim.")
+@_json_option
+def complete(task_id: str, username: str, keputusan: str | None, catatan: str | None, tim: str | None,
+             as_json: bool) -> None:
+    """Selesaikan tugas TASK_ID."""
+    team = [n.strip() for n in tim.split(",") if n.strip()] if tim else None
+    with _database() as database, database.transaction() as session:
+        view = instances.complete_task(session, task_id, username=username, keputusan=keputusan,
+                                       catatan=catatan, team=team)
+    _emit(as_json, view.to_json(), lambda: (
+        click.echo(f"Tugas selesai. Instans {view.id}: {view.status}"),
+        [click.echo(f"  siap: {t.id}  {t.step_name} [{t.lane}] tenggat {_fmt(t.due_at)}") for t in view.ready_tasks]))
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@_json_option
+def history(instance_id: int, as_json: bool) -> None:
+    """Riwayat (jejak audit) sebuah instans."""
+    with _database() as database, database.transaction() as session:
+        entries = instances.history_of(session, instance_id)
+    _emit(as_json, [e.to_json() for e in entries], lambda: [
+        click.echo(f"{_fmt(e.occurred_at)}  {e.kind:<26} {e.actor or '-':<24} {e.step_name or e.process_id or ''}"
+                   + (f"  [{e.keputusan}]" if e.keputusan else "") + (f"  «{e.catatan}»" if e.catatan else ""))
+        for e in entries])
+
+
+@main.command("demo")
+@click.option("--verbose", "-v", is_flag=True, help="Tampilkan setiap langkah.")
+@_json_option
+def demo_command(verbose: bool, as_json: bool) -> None:
+    """Jalankan setiap SOP sampai selesai dengan pegawai demo."""
+    with _database() as database:
+        results = demo.run_demo(database.transaction)
+    payload = [{**r.__dict__, "finished": r.finished} for r in results]
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            calls = ", ".join(r.call_activities) or "-"
+            click.echo(f"{'OK ' if r.finished else 'GAGAL'} {r.process_name} ({r.process_id}) di {r.unit_code}: "
+                       f"{r.steps} langkah, {r.loops} putaran 'tidak', call activity: {calls}; "
+                       f"status akhir: {r.status}" + (f" — {r.error}" if r.error else ""))
+            if verbose:
+                for line in r.trail:
+                    click.echo(f"      {line}")
+        done = sum(r.finished for r in results)
+        click.echo(f"{done}/{len(results)} SOP selesai.")
+    if not all(r.finished for r in results):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
