@@ -1,0 +1,106 @@
+"""Engines and session factories for SQLite and PostgreSQL.
+
+Transactions and concurrency
+----------------------------
+Alur settles every race with a *conditional UPDATE* that the database
+serializes: ``UPDATE human_task ... WHERE id=:id AND state='ready'`` and
+``UPDATE process_instance ... WHERE id=:id AND lock_version=:expected``. The
+loser of a race sees 0 rows and raises ``TaskAlreadyCompleted`` or
+``StaleInstanceError``. Both backends are set up so the loser *waits* for the
+winner and then re-evaluates the WHERE clause, instead of failing with a
+low-level locking error:
+
+* PostgreSQL runs at READ COMMITTED (stated explicitly): a second UPDATE of the
+  same row blocks on the row lock, then re-checks its WHERE against the
+  committed row.
+* SQLite keeps SQLite's default *deferred* transactions, but Alur (not the
+  ``sqlite3`` driver) decides when ``BEGIN`` is sent: just before the first
+  statement that writes (INSERT/UPDATE/DELETE/REPLACE, DDL) or sets a SAVEPOINT.
+  Reads before that run on the latest committed data, as under READ COMMITTED.
+  Because the write is the first statement of its transaction, SQLite waits up
+  to ``busy_timeout`` for the write lock and then takes a *fresh* snapshot, so a
+  concurrent writer serializes behind the winner. (Had BEGIN come before the
+  reads, SQLite could not upgrade the stale read snapshot and would fail at once
+  with "database is locked"; ``BEGIN IMMEDIATE`` would serialize every
+  transaction, read-only ones included.) Sending BEGIN before a SAVEPOINT makes
+  savepoints nest inside the transaction, so rolling it back undoes released
+  savepoints, and before DDL makes migrations atomic. This is SQLAlchemy's
+  recipe of taking over BEGIN from the driver, made lazy; do not change the
+  isolation level of SQLite connections through execution options, which hands
+  transaction control back to the driver.
+
+WAL lets readers proceed while one writer writes. Foreign keys are enforced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "make_session_factory"]
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_SQLITE_BEGIN_BEFORE = frozenset(
+    {"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "SAVEPOINT"}
+)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an Engine for a ``sqlite:`` or ``postgresql:`` URL.
+
+    ``postgresql://`` and ``postgres://`` are rewritten to psycopg 3
+    (``postgresql+psycopg://``). Raises ``ValueError`` for any other backend.
+    """
+    parsed = _normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(parsed, isolation_level="READ COMMITTED", pool_pre_ping=True)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory bound to ``engine`` with ``expire_on_commit=False``.
+
+    Callers own the transaction: ``with factory.begin() as session: ...``.
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def _normalize_url(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database URL {parsed!r}: use sqlite or postgresql")
+    return parsed
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "before_cursor_execute", _begin_before_write)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take BEGIN away from the sqlite3 driver; _begin_before_write sends it.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _begin_before_write(
+    conn: Any, cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    if conn.connection.dbapi_connection.in_transaction:
+        return
+    words = statement.lstrip().split(None, 1)
+    if words and words[0].upper() in _SQLITE_BEGIN_BEFORE:
+        cursor.execute("BEGIN")

@@ -1,0 +1,231 @@
+"""A demo organisation: the three offices of the source SOPs, with roles and users.
+
+Role names are the Pelaksana columns of the source SOP tables; aliases are the
+other spellings the tables use for the same post ("Staff", "Kasubag
+(Pengendalian)", "Kadin"...). Names and NIPs are invented; a NIP has the civil
+servant's 18-digit shape (birth date, appointment year and month, 1 = male /
+2 = female, serial). Users have no password yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Role, RoleAlias, RoleMember, Unit, User
+from storage.org import normalize_role_name
+
+__all__ = ["DEMO_UNITS", "DemoRole", "DemoUnit", "DemoUser", "load_demo_org"]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demo user: login name, full name with titles, 18-digit NIP."""
+
+    username: str
+    full_name: str
+    nip: str
+
+
+@dataclass(frozen=True)
+class DemoRole:
+    """A role of a demo unit, its aliases as lanes may spell it, and its holders."""
+
+    name: str
+    users: tuple[DemoUser, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoUnit:
+    """A demo office."""
+
+    code: str
+    name: str
+    kind: str
+    timezone: str
+    roles: tuple[DemoRole, ...]
+
+
+def _role(name: str, *users: tuple[str, str, str], aliases: tuple[str, ...] = ()) -> DemoRole:
+    return DemoRole(name, tuple(DemoUser(*u) for u in users), aliases)
+
+
+BAGIAN_ORGANISASI = DemoUnit(
+    code="bagian-organisasi",
+    name="Bagian Organisasi Sekretariat Daerah Kabupaten Contoh",
+    kind="bagian",
+    timezone="Asia/Jakarta",  # WIB
+    roles=(
+        _role("Kabag", ("kabag.organisasi", "Drs. Bambang Suryanto, M.Si.", "196805141994031005")),
+        _role(
+            "Kasubag",
+            ("kasubag.organisasi", "Sri Wahyuni, S.Sos.", "197602222002122003"),
+            aliases=("Kasubag Pengendalian", "Kasubag (Pengendalian)"),
+        ),
+        _role("Kasubag AD", ("kasubag.ad.organisasi", "Agus Setiawan, S.H.", "197811092005011004")),
+        _role("Kasubag LN", ("kasubag.ln.organisasi", "Dewi Lestari, S.E.", "198003172006042011")),
+        _role(
+            "Staf",
+            ("staf1.organisasi", "Rina Marlina", "199001052015032002"),
+            ("staf2.organisasi", "Joko Prasetyo, A.Md.", "198807212014021001"),
+            aliases=("Staff",),
+        ),
+        _role(
+            "Tim Penyusunan SAKIP",
+            ("tim1.organisasi", "Hendra Gunawan, S.Kom.", "198512302010011007"),
+            ("tim2.organisasi", "Nur Aini, S.AP.", "198909142011012005"),
+        ),
+        _role("Kasubag Umum", ("kasubag.umum.organisasi", "Slamet Riyadi", "197204101998031006")),
+        _role(
+            "Sekretaris",
+            ("sekretaris.organisasi", "Endang Purwaningsih, S.Sos.", "197701282003122004"),
+        ),
+    ),
+)
+
+DINAS_KOMINFO = DemoUnit(
+    code="dinas-kominfo",
+    name="Dinas Komunikasi dan Informatika Kabupaten Contoh",
+    kind="dinas",
+    timezone="Asia/Makassar",  # WITA
+    roles=(
+        _role(
+            "Kepala Dinas",
+            ("kadin.kominfo", "Ir. Andi Muhammad Yusuf, M.T.", "196909121995031003"),
+            aliases=("Kadin", "Kepala SKPD"),
+        ),
+        _role(
+            "Sekretaris", ("sekretaris.kominfo", "Hj. Nurhayati, S.E., M.M.", "197405062000032005")
+        ),
+        _role(
+            "Kepala Bidang",
+            ("kabid.kominfo", "Muhammad Arifin, S.T.", "197808152003121002"),
+            aliases=("Kabid", "Kepala Bidang Terkait"),
+        ),
+        _role(
+            "Kasi/Ka.Subag",
+            ("kasi.kominfo", "Sitti Rahmawati, S.Kom.", "198102242006042008"),
+            aliases=("Kasi", "Ka.Subag"),
+        ),
+        _role(
+            "Kepala Sub Bagian Perencanaan",
+            ("kasubag.perencanaan.kominfo", "Andi Syamsul Bahri, S.IP.", "198006112005011009"),
+            aliases=("Kasubag Perencanaan & Pelaporan", "Kasubag Perencanaan"),
+        ),
+        _role(
+            "Fungsional",
+            ("fungsional1.kominfo", "Fitriani Hasan, S.Kom.", "199002172015032004"),
+            ("fungsional2.kominfo", "Ahmad Fauzi, S.T.", "198911032014031002"),
+        ),
+        _role(
+            "Staf",
+            ("staf1.kominfo", "Yusran Latif", "199203082019031005"),
+            ("staf2.kominfo", "Wahyuni Syam, A.Md.", "199405162020122003"),
+            aliases=("Staff",),
+        ),
+        _role(
+            "Tim SAKIP",
+            ("tim.sakip1.kominfo", "Irwan Saputra, S.E.", "198707222012121002"),
+            ("tim.sakip2.kominfo", "Nurul Hidayah, S.AP.", "199106042016022001"),
+        ),
+        _role(
+            "Tim Penyusun LAKIP",
+            ("tim.lakip1.kominfo", "Rahmat Hidayat, S.Sos.", "198604192010011006"),
+            ("tim.lakip2.kominfo", "Sri Rahayu Ningsih, S.E.", "198812262013022003"),
+        ),
+        _role("Kasubag Umum", ("kasubag.umum.kominfo", "Baharuddin, S.Sos.", "197510301999031004")),
+    ),
+)
+
+KECAMATAN_CONTOH = DemoUnit(
+    code="kecamatan-contoh",
+    name="Kecamatan Contoh",
+    kind="kecamatan",
+    timezone="Asia/Jayapura",  # WIT
+    roles=(
+        _role("Camat", ("camat.contoh", "Yohanes Wenda, S.STP., M.Si.", "197907152000121001")),
+        _role(
+            "Sekretaris",
+            ("sekretaris.kecamatan", "Maria Magdalena Rumbiak, S.Sos.", "198105092006042006"),
+            aliases=("Sekretaris Camat",),
+        ),
+        _role(
+            "Tim",
+            ("tim1.kecamatan", "Daniel Mandowen, S.IP.", "198703122011011004"),
+            ("tim2.kecamatan", "Agustina Yikwa, S.E.", "199008242015032003"),
+            ("tim3.kecamatan", "Petrus Kogoya, S.Sos.", "198902152014031001"),
+        ),
+        _role(
+            "Kasubag Evapor",
+            ("kasubag.evapor.kecamatan", "Frans Kambu, S.E.", "198011202005011003"),
+            aliases=("Kasubag Renvapor",),
+        ),
+        _role(
+            "Staf",
+            ("staf1.kecamatan", "Yuliana Tabuni", "199307112019032002"),
+            ("staf2.kecamatan", "Markus Wanimbo", "199512012020121004"),
+            aliases=("Staff",),
+        ),
+        _role(
+            "Kasubag Umum", ("kasubag.umum.kecamatan", "Siti Aminah, S.AP.", "198204032008012009")
+        ),
+    ),
+)
+
+DEMO_UNITS: tuple[DemoUnit, ...] = (BAGIAN_ORGANISASI, DINAS_KOMINFO, KECAMATAN_CONTOH)
+
+
+def load_demo_org(session: Session) -> None:
+    """Create the demo units, roles, aliases, users and memberships that are missing.
+
+    Idempotent: rows that exist (matched by unit code, role name, alias, username)
+    are left as they are, so a second call changes nothing. Flushes; never commits.
+    """
+    for demo_unit in DEMO_UNITS:
+        unit = _ensure_unit(session, demo_unit)
+        for demo_role in demo_unit.roles:
+            role = _ensure_role(session, unit, demo_role)
+            for demo_user in demo_role.users:
+                user = _ensure_user(session, unit, demo_user)
+                if session.get(RoleMember, (user.id, role.id)) is None:
+                    session.add(RoleMember(user_id=user.id, role_id=role.id))
+    session.flush()
+
+
+def _ensure_unit(session: Session, demo: DemoUnit) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == demo.code))
+    if unit is None:
+        unit = Unit(code=demo.code, name=demo.name, kind=demo.kind, timezone=demo.timezone)
+        session.add(unit)
+        session.flush()
+    return unit
+
+
+def _ensure_role(session: Session, unit: Unit, demo: DemoRole) -> Role:
+    role = session.scalar(select(Role).where(Role.unit_id == unit.id, Role.name == demo.name))
+    if role is None:
+        role = Role(unit_id=unit.id, name=demo.name)
+        session.add(role)
+        session.flush()
+    for alias in demo.aliases:
+        normalized = normalize_role_name(alias)
+        exists = session.scalar(
+            select(RoleAlias.id).where(RoleAlias.unit_id == unit.id, RoleAlias.alias == normalized)
+        )
+        if exists is None:
+            session.add(RoleAlias(unit_id=unit.id, alias=normalized, role_id=role.id))
+    return role
+
+
+def _ensure_user(session: Session, unit: Unit, demo: DemoUser) -> User:
+    user = session.scalar(select(User).where(User.username == demo.username))
+    if user is None:
+        user = User(
+            username=demo.username, full_name=demo.full_name, nip=demo.nip, unit_id=unit.id
+        )
+        session.add(user)
+        session.flush()
+    return user

@@ -1,0 +1,167 @@
+"""The one exception tree of Alur.
+
+Every error Alur raises on purpose derives from :class:`AlurError`; `web/` maps
+each branch to an HTTP status in one place. Messages are Bahasa Indonesia first,
+then English after a slash.
+
+::
+
+    AlurError                      base of every error Alur raises on purpose
+    ├── DeployError                a BPMN file cannot be deployed (attrs: file, element_id, line)
+    │   └── UnsafeExpressionError  condition/script uses something outside the safe subset
+    ├── NotFoundError              (key attribute: the id or name looked up)
+    │   ├── ProcessNotFound
+    │   ├── InstanceNotFound
+    │   ├── TaskNotFound
+    │   ├── UserNotFound
+    │   └── UnitNotFound
+    ├── ConflictError
+    │   ├── TaskAlreadyCompleted   "tugas sudah diselesaikan"
+    │   └── StaleInstanceError     optimistic lock lost
+    ├── PermissionDeniedError      user does not hold the task's lane
+    ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
+    └── CalendarError              bad Waktu text / duration
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "AlurError",
+    "CalendarError",
+    "ConflictError",
+    "DeployError",
+    "InstanceNotFound",
+    "InvalidTaskDataError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProcessNotFound",
+    "StaleInstanceError",
+    "TaskAlreadyCompleted",
+    "TaskNotFound",
+    "UnitNotFound",
+    "UnsafeExpressionError",
+    "UserNotFound",
+]
+
+
+class AlurError(Exception):
+    """Base of every error Alur raises on purpose."""
+
+
+class DeployError(AlurError):
+    """A BPMN file cannot be deployed.
+
+    ``file`` is the file name, ``element_id`` the BPMN element at fault and
+    ``line`` its 1-based line in the XML; each is ``None`` when unknown.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Optional[str] = None,
+        element_id: Optional[str] = None,
+        line: Optional[int] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.element_id = element_id
+        self.line = line
+
+    def __str__(self) -> str:
+        """Render as ``file:line (element_id): message``, leaving out unknown parts."""
+        where = self.file or ""
+        if self.line is not None:
+            where = f"{where}:{self.line}" if where else f"baris/line {self.line}"
+        if self.element_id:
+            where = f"{where} ({self.element_id})" if where else self.element_id
+        return f"{where}: {self.message}" if where else self.message
+
+
+class UnsafeExpressionError(DeployError):
+    """A condition or script uses something outside the safe expression subset."""
+
+
+class NotFoundError(AlurError):
+    """A record looked up by id or name does not exist; ``key`` is what was looked up."""
+
+    label = "Data / record"
+
+    def __init__(self, key: object, message: Optional[str] = None) -> None:
+        self.key = key
+        if message is None:
+            id_label, en_label = self.label.split(" / ")
+            message = f"{id_label} {key!r} tidak ditemukan / {en_label} not found"
+        super().__init__(message)
+
+
+class ProcessNotFound(NotFoundError):
+    """No process definition with that id or process id."""
+
+    label = "Definisi proses / process definition"
+
+
+class InstanceNotFound(NotFoundError):
+    """No process instance with that id."""
+
+    label = "Instans proses / process instance"
+
+
+class TaskNotFound(NotFoundError):
+    """No human task with that id."""
+
+    label = "Tugas / task"
+
+
+class UserNotFound(NotFoundError):
+    """No user with that id or username."""
+
+    label = "Pengguna / user"
+
+
+class UnitNotFound(NotFoundError):
+    """No unit (office) with that id or code."""
+
+    label = "Unit kerja / unit"
+
+
+class ConflictError(AlurError):
+    """The action collides with a concurrent change; reload and try again."""
+
+
+class TaskAlreadyCompleted(ConflictError):
+    """The human task is no longer ready: someone else completed (or cancelled) it."""
+
+    def __init__(self, task_id: Optional[str] = None) -> None:
+        self.task_id = task_id
+        super().__init__(
+            "Tugas sudah diselesaikan oleh pengguna lain / task already completed"
+        )
+
+
+class StaleInstanceError(ConflictError):
+    """The process instance changed since it was read (optimistic lock lost)."""
+
+    def __init__(self, instance_id: int, expected_version: int) -> None:
+        self.instance_id = instance_id
+        self.expected_version = expected_version
+        super().__init__(
+            f"Instans proses {instance_id} telah diubah oleh pengguna lain "
+            f"(versi {expected_version} sudah usang) / process instance changed "
+            f"concurrently (version {expected_version} is stale)"
+        )
+
+
+class PermissionDeniedError(AlurError):
+    """The user does not hold the lane (role or team) of the task."""
+
+
+class InvalidTaskDataError(AlurError):
+    """Data submitted for a task is invalid (catatan missing, unknown team member...)."""
+
+
+class CalendarError(AlurError):
+    """A Waktu text or duration cannot be understood."""

@@ -1,0 +1,63 @@
+"""The audit trail of a process instance: who did what, when, with which keputusan.
+
+``audit_event`` is append-only; the database refuses UPDATE and DELETE
+(triggers of migration 0001), so this module only appends and reads.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import AUDIT_KINDS, AuditEvent
+
+__all__ = ["append", "for_instance"]
+
+
+def append(
+    session: Session,
+    *,
+    instance_id: int,
+    kind: str,
+    occurred_at: datetime,
+    actor_id: Optional[int] = None,
+    human_task_id: Optional[str] = None,
+    element_id: Optional[str] = None,
+    process_id: Optional[str] = None,
+    keputusan: Optional[str] = None,
+    catatan: Optional[str] = None,
+    data: Optional[dict[str, Any]] = None,
+) -> AuditEvent:
+    """Append one event to the history of ``instance_id`` and flush it.
+
+    ``kind`` is one of ``models.AUDIT_KINDS`` (``ValueError`` otherwise);
+    ``keputusan`` is "setuju"/"tidak" for a review; ``data`` is stored as JSON
+    with sorted keys.
+    """
+    if kind not in AUDIT_KINDS:
+        raise ValueError(f"unknown audit event kind {kind!r}")
+    event = AuditEvent(
+        instance_id=instance_id,
+        kind=kind,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        human_task_id=human_task_id,
+        element_id=element_id,
+        process_id=process_id,
+        keputusan=keputusan,
+        catatan=catatan,
+        data_json=json.dumps(data or {}, sort_keys=True, ensure_ascii=False),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def for_instance(session: Session, instance_id: int) -> list[AuditEvent]:
+    """Return the history of ``instance_id`` in the order it was written."""
+    stmt = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+    return list(session.scalars(stmt))

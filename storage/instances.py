@@ -1,0 +1,139 @@
+"""Process instances: the serialized workflow state, guarded by an optimistic lock.
+
+Every write of the state goes through :func:`save_state`, a conditional UPDATE on
+``lock_version``: of two writers that read the same version, one wins and the
+other gets ``StaleInstanceError`` (see ``storage.db`` for why the loser waits
+rather than failing with a locking error).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from storage.errors import InstanceNotFound, StaleInstanceError
+from storage.models import INSTANCE_STATUSES, ProcessInstance, utcnow
+
+__all__ = ["create", "get", "list_instances", "save_state", "titles"]
+
+
+def create(
+    session: Session,
+    *,
+    definition_id: int,
+    unit_id: int,
+    title: str,
+    started_by_id: int,
+    state_json: str,
+    serializer_version: str,
+    called_definitions: dict[str, int],
+    input_data: dict[str, Any],
+    started_at: Optional[datetime] = None,
+) -> ProcessInstance:
+    """Store a new running instance with ``lock_version`` 1 and flush it.
+
+    ``called_definitions`` maps each called process id to the definition id pinned
+    for this run; ``input_data`` is the start form's data. ``started_at`` defaults
+    to now (UTC).
+    """
+    instance = ProcessInstance(
+        definition_id=definition_id,
+        unit_id=unit_id,
+        title=title,
+        status="running",
+        started_by_id=started_by_id,
+        started_at=started_at or utcnow(),
+        state_json=state_json,
+        serializer_version=serializer_version,
+        called_definitions_json=json.dumps(called_definitions, sort_keys=True),
+        input_json=json.dumps(input_data, sort_keys=True, ensure_ascii=False),
+        lock_version=1,
+    )
+    session.add(instance)
+    session.flush()
+    return instance
+
+
+def get(session: Session, instance_id: int) -> ProcessInstance:
+    """Return the instance with its ``state_json`` loaded. Raises ``InstanceNotFound``."""
+    instance = session.get(
+        ProcessInstance, instance_id, options=[undefer(ProcessInstance.state_json)]
+    )
+    if instance is None:
+        raise InstanceNotFound(instance_id)
+    return instance
+
+
+def save_state(
+    session: Session,
+    instance_id: int,
+    *,
+    expected_version: int,
+    state_json: str,
+    status: str,
+    completed_at: Optional[datetime] = None,
+) -> int:
+    """Write the state if the instance is still at ``expected_version``; return the new version.
+
+    One ``UPDATE ... WHERE id = :id AND lock_version = :expected`` that also sets
+    ``lock_version + 1``. Raises ``StaleInstanceError`` when another writer got
+    there first, ``InstanceNotFound`` when there is no such instance, ``ValueError``
+    for a status outside running|completed|error.
+    """
+    if status not in INSTANCE_STATUSES:
+        raise ValueError(f"unknown instance status {status!r}")
+    values = {"state_json": state_json, "status": status, "completed_at": completed_at}
+    stmt = (
+        update(ProcessInstance)
+        .where(
+            ProcessInstance.id == instance_id,
+            ProcessInstance.lock_version == expected_version,
+        )
+        .values(lock_version=ProcessInstance.lock_version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(stmt).rowcount == 0:
+        if session.get(ProcessInstance, instance_id) is None:
+            raise InstanceNotFound(instance_id)
+        raise StaleInstanceError(instance_id, expected_version)
+    new_version = expected_version + 1
+    _sync_loaded(session, instance_id, lock_version=new_version, **values)
+    return new_version
+
+
+def _sync_loaded(session: Session, instance_id: int, **values: Any) -> None:
+    """Give an instance already loaded in ``session`` the values just written."""
+    loaded = session.identity_map.get(identity_key(ProcessInstance, instance_id))
+    if loaded is not None:
+        for key, value in values.items():
+            set_committed_value(loaded, key, value)
+
+
+def list_instances(
+    session: Session, *, unit_id: Optional[int] = None, status: Optional[str] = None
+) -> list[ProcessInstance]:
+    """Return instances, newest first, optionally of one unit and/or status (state deferred)."""
+    stmt = select(ProcessInstance).order_by(
+        ProcessInstance.started_at.desc(), ProcessInstance.id.desc()
+    )
+    if unit_id is not None:
+        stmt = stmt.where(ProcessInstance.unit_id == unit_id)
+    if status is not None:
+        stmt = stmt.where(ProcessInstance.status == status)
+    return list(session.scalars(stmt))
+
+
+def titles(session: Session, instance_ids: Iterable[int]) -> dict[int, str]:
+    """Return ``{instance_id: title}`` for the given ids in one query (state not loaded)."""
+    ids = set(instance_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.title).where(ProcessInstance.id.in_(ids)))
+    return {row.id: row.title for row in rows}

@@ -1,0 +1,340 @@
+"""SQLAlchemy models of every table in the shared storage schema.
+
+Timestamps are :class:`UTCDateTime`: timezone-aware UTC in and out on every
+backend. Foreign keys to rows a table *owns* (a unit's roles, an instance's
+tasks, link rows) cascade on delete; plain references keep the default NO ACTION,
+so e.g. a user, role or process instance with history cannot be deleted (checked
+at the end of the statement, which lets cascades run first). ``audit_event`` is
+append-only: migration 0001 adds triggers that refuse UPDATE and DELETE.
+
+Heavy text columns (``process_definition.bpmn_xml``/``spec_json``,
+``process_instance.state_json``) are deferred: list queries do not load them;
+``definitions.get``/``latest``/``find_by_sha`` and ``instances.get`` do.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Date, DateTime, Dialect, ForeignKey, Index, Integer, MetaData,
+    String, Text, UniqueConstraint, text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "AUDIT_KINDS", "INSTANCE_STATUSES", "TASK_STATES", "UNIT_KINDS",
+    "AuditEvent", "Base", "CalendarCorrection", "HumanTask", "ProcessDefinition",
+    "ProcessInstance", "Role", "RoleAlias", "RoleMember", "Team", "TeamMember",
+    "UTCDateTime", "Unit", "User", "utcnow",
+]
+
+UNIT_KINDS = ("bagian", "dinas", "kecamatan")
+INSTANCE_STATUSES = ("running", "completed", "error")
+TASK_STATES = ("ready", "completed", "cancelled")
+AUDIT_KINDS = (
+    "instance_started", "task_ready", "task_completed", "team_formed",
+    "called_process_started", "called_process_completed", "instance_completed",
+    "task_cancelled",
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time as a timezone-aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def _in_check(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A DateTime stored in UTC and always read back timezone-aware in UTC.
+
+    Binding a naive datetime raises ``ValueError`` (wrapped by SQLAlchemy in
+    ``StatementError``): a naive value has no defined instant. SQLite keeps no
+    zone, so values are stored there as naive UTC and re-tagged on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: Optional[datetime], dialect: Dialect
+    ) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: Optional[datetime], dialect: Dialect
+    ) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so constraint names are stable."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Unit(Base):
+    """An office running SOPs (a Bagian, a Dinas, a Kecamatan)."""
+
+    __tablename__ = "unit"
+    __table_args__ = (CheckConstraint(_in_check("kind", UNIT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. "Asia/Makassar"
+
+
+class User(Base):
+    """A person who can start processes and complete tasks."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    nip: Mapped[Optional[str]] = mapped_column(String(32))
+    password_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))  # home unit
+
+
+class Role(Base):
+    """A Pelaksana of a unit, named as the lanes name it (e.g. "Kasubag Evapor")."""
+
+    __tablename__ = "role"
+    __table_args__ = (UniqueConstraint("unit_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+
+
+class RoleAlias(Base):
+    """Another lane name for a role; ``alias`` is normalized (casefold, single spaces)."""
+
+    __tablename__ = "role_alias"
+    __table_args__ = (UniqueConstraint("unit_id", "alias"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(128))
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id", ondelete="CASCADE"))
+
+
+class RoleMember(Base):
+    """A user holds a role."""
+
+    __tablename__ = "role_member"
+    __table_args__ = (Index(None, "role_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("role.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class CalendarCorrection(Base):
+    """A day whose working-day status differs from the national calendar.
+
+    ``unit_id`` NULL applies to every unit; a unit's own row overrides it.
+    """
+
+    __tablename__ = "calendar_correction"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "day"),
+        # NULLs are distinct in a unique constraint: one global row per day needs this.
+        Index(
+            "uq_calendar_correction_global_day",
+            "day",
+            unique=True,
+            sqlite_where=text("unit_id IS NULL"),
+            postgresql_where=text("unit_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    is_working_day: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(255), default="")
+
+
+class ProcessDefinition(Base):
+    """One deployed version of a BPMN process (a SOP)."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "sha256"),
+        CheckConstraint(_in_check("unit_kind", UNIT_KINDS + ("any",)), name="unit_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per process_id
+    name: Mapped[str] = mapped_column(String(255))
+    unit_kind: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))  # hex digest of the file
+    filename: Mapped[str] = mapped_column(String(255))
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    meta_json: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProcessInstance(Base):
+    """One run of a process definition in a unit; ``lock_version`` guards its state."""
+
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        CheckConstraint(_in_check("status", INSTANCE_STATUSES), name="status"),
+        Index(None, "unit_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    title: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    state_json: Mapped[str] = mapped_column(Text, deferred=True)
+    serializer_version: Mapped[str] = mapped_column(String(32))
+    called_definitions_json: Mapped[str] = mapped_column(Text, default="{}")
+    input_json: Mapped[str] = mapped_column(Text, default="{}")
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def called_definitions(self) -> dict[str, int]:
+        """``{process_id: definition_id}`` pinned for the call activities of this run."""
+        return json.loads(self.called_definitions_json)
+
+    @property
+    def input_data(self) -> dict[str, Any]:
+        """The data the instance was started with."""
+        return json.loads(self.input_json)
+
+
+class Team(Base):
+    """The members of a team lane (a Tim) in one process instance.
+
+    ``formed_by_task_id`` is the human task that named the members; it is not a
+    foreign key, to avoid a cycle with ``human_task.team_id``.
+    """
+
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("instance_id", "lane_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE")
+    )
+    lane_name: Mapped[str] = mapped_column(String(255))
+    formed_by_task_id: Mapped[str] = mapped_column(String(36))
+
+
+class TeamMember(Base):
+    """A user is a member of a team."""
+
+    __tablename__ = "team_member"
+    __table_args__ = (Index(None, "user_id"),)
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class HumanTask(Base):
+    """A user task that became ready: the inbox row, kept apart from the instance state.
+
+    ``id`` is SpiffWorkflow's task UUID as a string. ``iteration`` counts how many
+    times this element became ready in this instance (a review sent back with
+    "tidak" makes the earlier step ready again). ``completed_at`` is when the task
+    left the ready state (completed or cancelled).
+    """
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        CheckConstraint(_in_check("state", TASK_STATES), name="state"),
+        Index("ix_human_task_inbox_role", "state", "role_id", "due_at"),
+        Index("ix_human_task_inbox_team", "state", "team_id"),
+        Index("ix_human_task_instance_state", "instance_id", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE")
+    )
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    process_id: Mapped[str] = mapped_column(String(128))
+    element_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(500))
+    lane_name: Mapped[str] = mapped_column(String(255))
+    role_id: Mapped[Optional[int]] = mapped_column(ForeignKey("role.id"))
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("team.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    state: Mapped[str] = mapped_column(String(16), default="ready")
+    iteration: Mapped[int] = mapped_column(Integer, default=1)
+    ready_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    waktu: Mapped[Optional[str]] = mapped_column(String(32))  # ISO 8601, e.g. "PT30M"
+    is_review: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEvent(Base):
+    """One entry of an instance's history. Append-only (DB triggers refuse changes)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index(None, "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(40))  # one of AUDIT_KINDS
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    human_task_id: Mapped[Optional[str]] = mapped_column(ForeignKey("human_task.id"))
+    element_id: Mapped[Optional[str]] = mapped_column(String(128))
+    process_id: Mapped[Optional[str]] = mapped_column(String(128))
+    keputusan: Mapped[Optional[str]] = mapped_column(String(16))  # "setuju" | "tidak"
+    catatan: Mapped[Optional[str]] = mapped_column(Text)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The event's extra data, decoded from ``data_json``."""
+        return json.loads(self.data_json)

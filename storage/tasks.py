@@ -1,0 +1,216 @@
+"""Human tasks: the ready user tasks that make up every user's inbox.
+
+A row is written when a BPMN user task becomes ready and is closed by exactly
+one :func:`mark_completed` (a conditional UPDATE on ``state = 'ready'``) or by
+:func:`mark_cancelled`. The inbox reads only ``human_task`` and the membership
+tables through their indexes, never the instance state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import CompoundSelect, func, select, union_all, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from storage.errors import TaskAlreadyCompleted, TaskNotFound
+from storage.models import HumanTask, RoleMember, TeamMember
+
+__all__ = [
+    "add_ready",
+    "count_inbox",
+    "get",
+    "inbox",
+    "mark_cancelled",
+    "mark_completed",
+    "ready_for_instance",
+    "tasks_of_instance",
+]
+
+
+def add_ready(
+    session: Session,
+    *,
+    id: str,
+    instance_id: int,
+    definition_id: int,
+    process_id: str,
+    element_id: str,
+    name: str,
+    lane_name: str,
+    role_id: Optional[int],
+    team_id: Optional[int],
+    unit_id: int,
+    ready_at: datetime,
+    due_at: Optional[datetime],
+    waktu: Optional[str],
+    is_review: bool,
+) -> HumanTask:
+    """Store a task that just became ready and flush it.
+
+    ``id`` is the SpiffWorkflow task UUID; ``waktu`` the Mutu Baku duration in ISO
+    8601 ("PT30M"); ``due_at`` is computed by the caller from the working calendar.
+    ``iteration`` is 1 + the number of earlier rows for this element of this
+    process in this instance (a "tidak" sends the flow back to an earlier step;
+    element ids are unique per process only, and called SOPs share the instance).
+    """
+    earlier = session.scalar(
+        select(func.count())
+        .select_from(HumanTask)
+        .where(
+            HumanTask.instance_id == instance_id,
+            HumanTask.process_id == process_id,
+            HumanTask.element_id == element_id,
+        )
+    )
+    task = HumanTask(
+        id=id,
+        instance_id=instance_id,
+        definition_id=definition_id,
+        process_id=process_id,
+        element_id=element_id,
+        name=name,
+        lane_name=lane_name,
+        role_id=role_id,
+        team_id=team_id,
+        unit_id=unit_id,
+        state="ready",
+        iteration=(earlier or 0) + 1,
+        ready_at=ready_at,
+        due_at=due_at,
+        waktu=waktu,
+        is_review=is_review,
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def get(session: Session, task_id: str) -> HumanTask:
+    """Return the task with id ``task_id``. Raises ``TaskNotFound``."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise TaskNotFound(task_id)
+    return task
+
+
+def mark_completed(
+    session: Session, task_id: str, *, user_id: int, completed_at: datetime
+) -> None:
+    """Close a ready task as completed by ``user_id``, exactly once.
+
+    One ``UPDATE ... WHERE id = :id AND state = 'ready'``: of two users completing
+    the same task concurrently, one wins and the other gets
+    ``TaskAlreadyCompleted``. Raises ``TaskNotFound`` if there is no such task.
+    """
+    values = {"state": "completed", "completed_at": completed_at, "completed_by_id": user_id}
+    stmt = (
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.state == "ready")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(stmt).rowcount == 0:
+        if session.get(HumanTask, task_id) is None:
+            raise TaskNotFound(task_id)
+        raise TaskAlreadyCompleted(task_id)
+    _sync_loaded(session, [task_id], values)
+
+
+def mark_cancelled(session: Session, task_ids: Iterable[str], *, at: datetime) -> int:
+    """Cancel those of ``task_ids`` that are still ready; return how many were cancelled.
+
+    ``at`` is stored in ``completed_at`` (when the task left the ready state).
+    """
+    ids = list(task_ids)
+    if not ids:
+        return 0
+    values = {"state": "cancelled", "completed_at": at}
+    stmt = (
+        update(HumanTask)
+        .where(HumanTask.id.in_(ids), HumanTask.state == "ready")
+        .values(**values)
+        .returning(HumanTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    cancelled = list(session.scalars(stmt))
+    _sync_loaded(session, cancelled, values)
+    return len(cancelled)
+
+
+def _sync_loaded(session: Session, task_ids: Iterable[str], values: dict[str, Any]) -> None:
+    """Give the tasks of ``task_ids`` already loaded in ``session`` the values just written."""
+    for task_id in task_ids:
+        task = session.identity_map.get(identity_key(HumanTask, task_id))
+        if task is not None:
+            for key, value in values.items():
+                set_committed_value(task, key, value)
+
+
+def ready_for_instance(session: Session, instance_id: int) -> list[HumanTask]:
+    """Return the ready tasks of an instance, oldest first."""
+    stmt = (
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance_id, HumanTask.state == "ready")
+        .order_by(HumanTask.ready_at, HumanTask.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def inbox(
+    session: Session,
+    user_id: int,
+    *,
+    process_id: Optional[str] = None,
+    limit: Optional[int] = None,
+) -> list[HumanTask]:
+    """Return the ready tasks ``user_id`` may complete, most urgent first.
+
+    A task is in the inbox when its lane's role is one the user holds, or its
+    team lane has the user as a member. Ordered by ``due_at`` (tasks without a
+    Waktu last), then ``ready_at``. One query on ``human_task`` and the membership
+    tables, through ``ix_human_task_inbox_role``/``ix_human_task_inbox_team``.
+    """
+    stmt = (
+        select(HumanTask)
+        .where(HumanTask.id.in_(_inbox_ids(user_id)))
+        .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.ready_at, HumanTask.id)
+    )
+    if process_id is not None:
+        stmt = stmt.where(HumanTask.process_id == process_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def count_inbox(session: Session, user_id: int, *, process_id: Optional[str] = None) -> int:
+    """Return how many tasks :func:`inbox` would return without a limit."""
+    stmt = select(func.count()).select_from(HumanTask).where(HumanTask.id.in_(_inbox_ids(user_id)))
+    if process_id is not None:
+        stmt = stmt.where(HumanTask.process_id == process_id)
+    return session.scalar(stmt) or 0
+
+
+def _inbox_ids(user_id: int) -> CompoundSelect:
+    my_roles = select(RoleMember.role_id).where(RoleMember.user_id == user_id)
+    my_teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
+    # A UNION of two index lookups: SQLite cannot use an index for each side of
+    # "role_id IN (...) OR team_id IN (...)" and would read every ready task.
+    return union_all(
+        select(HumanTask.id).where(HumanTask.state == "ready", HumanTask.role_id.in_(my_roles)),
+        select(HumanTask.id).where(HumanTask.state == "ready", HumanTask.team_id.in_(my_teams)),
+    )
+
+
+def tasks_of_instance(session: Session, instance_id: int) -> list[HumanTask]:
+    """Return every task of an instance (any state), in the order they became ready."""
+    stmt = (
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance_id)
+        .order_by(HumanTask.ready_at, HumanTask.id)
+    )
+    return list(session.scalars(stmt))
