@@ -40,12 +40,16 @@ _lock = threading.Lock()
 def get_definition(session: Session, definition_id: int) -> Definition:
     """The definition version ``definition_id``. Raises ``ProcessNotFound``.
 
-    Cached by id and content hash (one indexed lookup per call), so two
+    Cached by id and content hash (one indexed lookup per session), so two
     databases that reuse an id for different content never share an entry.
     """
+    seen: dict[int, Definition] = session.info.setdefault("alur.definitions", {})
+    if definition_id in seen:
+        return seen[definition_id]
     sha = definitions.sha_of(session, definition_id)
     cached = _cache.get((definition_id, sha))
     if cached is not None:
+        seen[definition_id] = cached
         return cached
     row = definitions.get(session, definition_id)
     loaded = Definition(
@@ -53,7 +57,8 @@ def get_definition(session: Session, definition_id: int) -> Definition:
         spec=load_spec(row.spec_json), meta=ProcessMeta.from_json_dict(json.loads(row.meta_json)),
     )
     with _lock:
-        return _cache.setdefault((definition_id, sha), loaded)
+        seen[definition_id] = _cache.setdefault((definition_id, sha), loaded)
+    return seen[definition_id]
 
 
 def latest_definition(session: Session, process_id: str) -> Definition:

@@ -43,6 +43,7 @@ __all__ = ["DeployedProcess", "deploy_directory", "deploy_sources", "parse_bpmn"
 
 _NS = {"bpmn": BPMN_NS, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 _MAX_FILE_BYTES = 5 * 1024 * 1024
+_PROLOG_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ def parse_bpmn(data: bytes, filename: str) -> etree._ElementTree:
     """
     if len(data) > _MAX_FILE_BYTES:
         raise DeployError(f"Berkas terlalu besar ({len(data)} byte, maksimum {_MAX_FILE_BYTES})", file=filename)
+    if b"<!DOCTYPE" in data[:_PROLOG_BYTES].upper():
+        raise DeployError("DOCTYPE/entitas tidak diizinkan dalam berkas BPMN (DOCTYPE not allowed)",
+                          file=filename, line=data[:data.upper().index(b"<!DOCTYPE")].count(b"\n") + 1)
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
         huge_tree=False, remove_comments=False,

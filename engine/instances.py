@@ -40,10 +40,11 @@ from storage.errors import (
 )
 from storage.models import HumanTask, ProcessInstance
 
-__all__ = ["KEPUTUSAN", "candidates", "complete_task", "get_instance", "get_task", "history_of", "inbox", "starters",
+__all__ = ["KEPUTUSAN", "candidates", "complete_task", "get_instance", "get_task", "history_of", "inbox", "inbox_count", "starters",
            "start_instance"]
 
 KEPUTUSAN = ("setuju", "tidak")
+INBOX_PAGE = 100
 
 
 def _now(now: datetime | None) -> datetime:
@@ -86,6 +87,7 @@ def start_instance(
     history.append(session, instance_id=row.id, kind="instance_started", occurred_at=at,
                    actor_id=user.id, process_id=root.process_id,
                    data={"title": title, "version": root.version, "input": dict(input_data or {})})
+    _audit_subprocesses(session, row.id, {}, _active_subprocesses(workflow), at, user.id)
     definitions = {root.process_id: root, **called}
     new_tasks = _sync_tasks(session, row, workflow, definitions, at, previously_ready=set())
     if not any(_can_perform(session, user.id, t) for t in new_tasks):
@@ -272,14 +274,15 @@ def _sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
     return added
 
 
-def _task_view(session: Session, human: HumanTask, instance: ProcessInstance | None = None) -> TaskView:
-    instance = instance or instances.get(session, human.instance_id)
+def _task_view(session: Session, human: HumanTask, title: str | None = None,
+               unit_code: str | None = None) -> TaskView:
     definition = get_definition(session, human.definition_id)
     step = definition.meta.steps.get(human.element_id)
     completed_by = org.get_user(session, human.completed_by_id).username if human.completed_by_id else None
     return TaskView(
-        id=human.id, instance_id=human.instance_id, instance_title=instance.title,
-        unit_code=org.get_unit(session, human.unit_id).code, process_id=human.process_id,
+        id=human.id, instance_id=human.instance_id,
+        instance_title=title if title is not None else instances.get(session, human.instance_id).title,
+        unit_code=unit_code or org.get_unit(session, human.unit_id).code, process_id=human.process_id,
         process_name=definition.name, step_id=human.element_id, step_name=human.name,
         lane=human.lane_name, state=human.state, iteration=human.iteration, is_review=human.is_review,
         forms_team=step.forms_team if step else None, ready_at=human.ready_at, due_at=human.due_at,
@@ -289,11 +292,13 @@ def _task_view(session: Session, human: HumanTask, instance: ProcessInstance | N
 
 def _instance_view(session: Session, row: ProcessInstance) -> InstanceView:
     definition = get_definition(session, row.definition_id)
+    unit = org.get_unit(session, row.unit_id)
     return InstanceView(
         id=row.id, title=row.title, process_id=definition.process_id, process_name=definition.name,
-        version=definition.version, unit_code=org.get_unit(session, row.unit_id).code,
+        version=definition.version, unit_code=unit.code,
         status=row.status, started_at=row.started_at, completed_at=row.completed_at,
-        ready_tasks=tuple(_task_view(session, h, row) for h in tasks.ready_for_instance(session, row.id)),
+        ready_tasks=tuple(_task_view(session, h, row.title, unit.code)
+                          for h in tasks.ready_for_instance(session, row.id)),
     )
 
 
@@ -307,13 +312,24 @@ def get_task(session: Session, task_id: str) -> TaskView:
     return _task_view(session, tasks.get(session, task_id))
 
 
-def inbox(session: Session, username: str, *, process_id: str | None = None) -> list[TaskView]:
-    """Ready tasks of ``username``'s roles and teams, soonest due first.
+def inbox(session: Session, username: str, *, process_id: str | None = None,
+          limit: int | None = INBOX_PAGE) -> list[TaskView]:
+    """Ready tasks of ``username``'s roles and teams, soonest due first, at most ``limit``.
 
-    Reads the human-task table only; no workflow state is deserialized.
+    Reads the human-task table (and instance titles) only; no workflow state is
+    deserialized. Raises ``UserNotFound``.
     """
     user = org.get_user_by_username(session, username)
-    return [_task_view(session, h) for h in tasks.inbox(session, user.id, process_id=process_id)]
+    rows = tasks.inbox(session, user.id, process_id=process_id, limit=limit)
+    titles = instances.titles(session, {h.instance_id for h in rows})
+    units = {u.id: u.code for u in org.list_units(session)}
+    return [_task_view(session, h, titles[h.instance_id], units[h.unit_id]) for h in rows]
+
+
+def inbox_count(session: Session, username: str, *, process_id: str | None = None) -> int:
+    """How many ready tasks ``username`` has (the inbox without its page limit)."""
+    user = org.get_user_by_username(session, username)
+    return tasks.count_inbox(session, user.id, process_id=process_id)
 
 
 def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
