@@ -79,7 +79,9 @@ def run_sop(transaction: Transaction, process_id: str, name: str, unit_code: str
             clock: Callable[[], datetime] | None = None) -> DemoResult:
     """Start SOP ``process_id`` in ``unit_code`` and complete its steps until it ends."""
     result = DemoResult(process_id, name, unit_code)
-    now = clock or (lambda: None)  # type: ignore[return-value]
+    def now() -> datetime | None:
+        return clock() if clock is not None else None
+
     try:
         with transaction() as session:
             starter = instances.starters(session, process_id, unit_code)[0]

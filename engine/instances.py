@@ -27,6 +27,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import state
 from engine.calendar import calendar_for
 from engine.catalog import Definition, called_closure, get_definition, latest_definition
+from engine.sop import StepMeta
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
 from engine.views import HistoryEntry, InstanceView, TaskView
 from engine.waktu import Waktu
@@ -166,7 +167,7 @@ def _root_process_id(definitions: Mapping[str, Definition], row: ProcessInstance
 
 
 def _checked_input(
-    session: Session, human: HumanTask, step: Any, unit_id: int, *, keputusan: str | None,
+    session: Session, human: HumanTask, step: StepMeta | None, unit_id: int, *, keputusan: str | None,
     catatan: str | None, team: Sequence[str] | None,
 ) -> tuple[dict[str, Any], list[int] | None]:
     task_data: dict[str, Any] = {}

@@ -174,7 +174,8 @@ def bench_inbox(database: Database, count: int, samples: int) -> None:
     sops = [d.process_id for d in _root_sops(database)]
     began = time.perf_counter()
     with database.transaction() as session:
-        existing = session.scalar(select(func.count()).select_from(ProcessInstance)) or 0
+        existing = session.scalar(select(func.count()).select_from(ProcessInstance)
+                                  .where(ProcessInstance.status == "running")) or 0
     for i in range(existing, count):
         process_id = sops[i % len(sops)]
         with database.transaction() as session:
