@@ -137,7 +137,7 @@ def _store(session: Session, filename: str, data: bytes, process: etree._Element
     row = definitions.add(
         session, process_id=meta.process_id, name=meta.name, unit_kind=meta.unit_kind, sha256=sha,
         filename=filename, bpmn_xml=data.decode("utf-8"), spec_json=spec_json,
-        meta_json=json.dumps(meta.to_json_dict(), ensure_ascii=False, sort_keys=True),
+        meta_json=json.dumps(meta.to_json_dict(), ensure_ascii=False),  # key order = diagram order
     )
     return DeployedProcess(meta.process_id, row.name, row.version, row.id, True)
 

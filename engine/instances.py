@@ -21,7 +21,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import state
@@ -36,7 +36,6 @@ from storage import history, instances, org, tasks
 from storage.errors import (
     InvalidTaskDataError,
     PermissionDeniedError,
-    StaleInstanceError,
     TaskAlreadyCompleted,
 )
 from storage.models import HumanTask, ProcessInstance
@@ -122,9 +121,12 @@ def complete_task(
     row = instances.get(session, human.instance_id)
     definitions = _definitions_of(session, row)
     workflow = _load(row, definitions)
-    spiff_task = workflow.get_task_from_id(UUID(task_id))
-    if spiff_task is None or not spiff_task.has_state(TaskState.READY):
-        raise StaleInstanceError(row.id, row.lock_version)
+    try:
+        spiff_task = workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException as exc:  # completed and pruned by a concurrent winner
+        raise TaskAlreadyCompleted(task_id) from exc
+    if not spiff_task.has_state(TaskState.READY):
+        raise TaskAlreadyCompleted(task_id)
     step = step_of(spiff_task, definitions)
     task_data, team_ids = _checked_input(session, human, step, row.unit_id,
                                          keputusan=keputusan, catatan=catatan, team=team)

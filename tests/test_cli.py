@@ -1,0 +1,170 @@
+"""The ``alur`` console script, run as a real subprocess against its own SQLite file.
+
+Each command is a separate process (one transaction each), as an operator would
+run them: set up, list processes, start an SOP, work the inbox through a review
+loop, read the history, and the demo run over all 18 SOPs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from storage.demo import DEMO_UNITS
+
+ALUR = Path(sys.executable).parent / "alur"
+PROCESS_ID = "sop_pelaporan_kinerja_kecamatan"
+TITLE = "Laporan Kinerja Triwulan III 2026"
+
+
+def _holders(unit_code: str, role_name: str) -> list[str]:
+    (unit,) = [u for u in DEMO_UNITS if u.code == unit_code]
+    (role,) = [r for r in unit.roles if r.name == role_name]
+    return [u.username for u in role.users]
+
+
+# sop_pelaporan_kinerja_kecamatan: Step_01 Tim (the standing Tim role), Step_02 Kasubag Evapor,
+# Step_03 Staf, Step_04 Kasubag Evapor review ("Tidak" -> Step_03), Step_05 Tim review.
+TIM = _holders("kecamatan-contoh", "Tim")
+KASUBAG_EVAPOR = _holders("kecamatan-contoh", "Kasubag Evapor")[0]
+STAF = _holders("kecamatan-contoh", "Staf")[0]
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def alur(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``alur(*args)`` runs the console script on a database set up once by ``alur init``."""
+    directory = tmp_path_factory.mktemp("cli")
+    env = {**os.environ, "ALUR_DATABASE_URL": f"sqlite:///{directory / 'cli.sqlite3'}"}
+    env.pop("ALUR_BPMN_DIR", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(ALUR), *args], env=env, cwd=directory, capture_output=True, text=True,
+                              timeout=120)
+
+    init = run("init")
+    assert init.returncode == 0, init.stderr
+    assert "18 proses di-deploy (18 versi baru)" in init.stdout
+    assert "Data demo dimuat" in init.stdout
+    return run
+
+
+def _json(result: subprocess.CompletedProcess[str]) -> object:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_init_twice_deploys_nothing_new(alur: Run) -> None:
+    again = alur("init")
+    assert again.returncode == 0, again.stderr
+    assert "18 proses di-deploy (0 versi baru)" in again.stdout
+
+
+def test_processes_lists_the_18_sops(alur: Run) -> None:
+    rows = _json(alur("processes", "--json"))
+    bpmn = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "bpmn").glob("*.bpmn"))
+    assert len(rows) == 18
+    assert [r["process_id"] for r in rows] == bpmn
+    row = next(r for r in rows if r["process_id"] == PROCESS_ID)
+    assert (row["version"], row["unit_kind"], row["steps"]) == (1, "kecamatan", 9)
+    assert row["lanes"] == ["Tim", "Kasubag Evapor", "Staf", "Sekretaris", "Camat", "Kasubag Umum"]
+
+
+def _complete(alur: Run, task_id: str, user: str, *flags: str) -> dict:
+    return _json(alur("complete", task_id, "--user", user, *flags, "--json"))
+
+
+def test_start_inbox_complete_review_loop_and_history(alur: Run) -> None:
+    started = _json(alur("start", PROCESS_ID, "--unit", "kecamatan-contoh", "--user", TIM[0],
+                         "--title", TITLE, "--json"))
+    assert (started["title"], started["status"], started["unit_code"]) == (TITLE, "running", "kecamatan-contoh")
+    (step_01,) = started["ready_tasks"]
+    assert (step_01["step_id"], step_01["lane"], step_01["waktu"]) == ("Step_01", "Tim", "P1D")
+
+    inbox = _json(alur("inbox", TIM[1], "--json"))
+    assert [(t["id"], t["instance_title"], t["step_id"]) for t in inbox] == [(step_01["id"], TITLE, "Step_01")]
+    assert _json(alur("inbox", STAF, "--json")) == []
+
+    step_02 = _complete(alur, step_01["id"], TIM[1])["ready_tasks"][0]
+    assert (step_02["step_id"], step_02["lane"]) == ("Step_02", "Kasubag Evapor")
+    step_03 = _complete(alur, step_02["id"], KASUBAG_EVAPOR)["ready_tasks"][0]
+    assert (step_03["step_id"], step_03["lane"]) == ("Step_03", "Staf")
+    step_04 = _complete(alur, step_03["id"], STAF)["ready_tasks"][0]
+    assert (step_04["step_id"], step_04["is_review"]) == ("Step_04", True)
+
+    history_before = _json(alur("history", str(started["id"]), "--json"))
+    refused = alur("complete", step_04["id"], "--user", KASUBAG_EVAPOR, "--tidak", "--json")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("Galat: ")
+    assert "Catatan wajib diisi" in refused.stderr
+    assert refused.stdout == ""
+    assert _json(alur("history", str(started["id"]), "--json")) == history_before
+    assert [t["id"] for t in _json(alur("inbox", KASUBAG_EVAPOR, "--json"))] == [step_04["id"]]
+
+    rework = _complete(alur, step_04["id"], KASUBAG_EVAPOR, "--tidak", "--catatan", "Angka capaian IKU belum sesuai")
+    (step_03_again,) = rework["ready_tasks"]
+    assert (step_03_again["step_id"], step_03_again["iteration"]) == ("Step_03", 2)
+    step_04_again = _complete(alur, step_03_again["id"], STAF)["ready_tasks"][0]
+    assert (step_04_again["step_id"], step_04_again["iteration"]) == ("Step_04", 2)
+    step_05 = _complete(alur, step_04_again["id"], KASUBAG_EVAPOR, "--setuju")["ready_tasks"][0]
+    assert (step_05["step_id"], step_05["lane"], step_05["is_review"]) == ("Step_05", "Tim", True)
+
+    history = _json(alur("history", str(started["id"]), "--json"))
+    assert [e["kind"] for e in history] == ["instance_started"] + ["task_ready", "task_completed"] * 6 + [
+        "task_ready"]
+    completed = [(e["step_id"], e["actor"], e["keputusan"], e["catatan"]) for e in history
+                 if e["kind"] == "task_completed"]
+    assert completed == [
+        ("Step_01", TIM[1], None, None),
+        ("Step_02", KASUBAG_EVAPOR, None, None),
+        ("Step_03", STAF, None, None),
+        ("Step_04", KASUBAG_EVAPOR, "tidak", "Angka capaian IKU belum sesuai"),
+        ("Step_03", STAF, None, None),
+        ("Step_04", KASUBAG_EVAPOR, "setuju", None),
+    ]
+    assert history[0]["actor"] == TIM[0] and history[0]["data"]["title"] == TITLE
+
+    text = alur("history", str(started["id"]))
+    assert text.returncode == 0
+    assert "[tidak]" in text.stdout and "«Angka capaian IKU belum sesuai»" in text.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ("complete", "00000000-0000-0000-0000-000000000000", "--user", "staf1.kecamatan"),
+    ("history", "999999"),
+    ("inbox", "tidak.ada"),
+    ("start", "sop_tidak_ada", "--unit", "kecamatan-contoh", "--user", "camat.contoh", "--title", "Uji"),
+], ids=["tugas-tak-dikenal", "instans-tak-dikenal", "pengguna-tak-dikenal", "sop-tak-dikenal"])
+def test_unknown_ids_exit_1_with_a_clear_message(alur: Run, args: tuple[str, ...]) -> None:
+    result = alur(*args)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Galat: ")
+    assert "tidak ditemukan" in result.stderr and "not found" in result.stderr
+    assert args[1] in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_user_without_the_lane_is_refused(alur: Run) -> None:
+    started = _json(alur("start", PROCESS_ID, "--unit", "kecamatan-contoh", "--user", TIM[0], "--title", TITLE,
+                         "--json"))
+    (task,) = started["ready_tasks"]
+    result = alur("complete", task["id"], "--user", STAF)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("Galat: ") and STAF in result.stderr
+    assert task["id"] in [t["id"] for t in _json(alur("inbox", TIM[0], "--json"))]
+
+
+def test_demo_runs_every_sop_to_its_end(alur: Run) -> None:
+    result = alur("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "18/18 SOP selesai."
+    assert sum(line.startswith("OK ") for line in lines) == 18
+    assert not any(line.startswith("GAGAL") for line in lines)
