@@ -4,11 +4,15 @@ Role names are the Pelaksana columns of the source SOP tables; aliases are the
 other spellings the tables use for the same post ("Staff", "Kasubag
 (Pengendalian)", "Kadin"...). Names and NIPs are invented; a NIP has the civil
 servant's 18-digit shape (birth date, appointment year and month, 1 = male /
-2 = female, serial). Users have no password yet.
+2 = female, serial). :func:`load_demo_org` leaves passwords unset;
+:func:`set_demo_passwords` gives every demo user the documented demo password
+:data:`DEMO_PASSWORD`, hashed by a function the caller passes in (storage knows
+no hashing scheme).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,7 +21,13 @@ from sqlalchemy.orm import Session
 from storage.models import Role, RoleAlias, RoleMember, Unit, User
 from storage.org import normalize_role_name
 
-__all__ = ["DEMO_UNITS", "DemoRole", "DemoUnit", "DemoUser", "load_demo_org"]
+__all__ = [
+    "DEMO_PASSWORD", "DEMO_UNITS", "DemoRole", "DemoUnit", "DemoUser", "load_demo_org",
+    "set_demo_passwords",
+]
+
+DEMO_PASSWORD = "alur-demo"
+"""The password of every demo user (documented in the README; demo data only)."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +203,25 @@ def load_demo_org(session: Session) -> None:
                 if session.get(RoleMember, (user.id, role.id)) is None:
                     session.add(RoleMember(user_id=user.id, role_id=role.id))
     session.flush()
+
+
+def set_demo_passwords(
+    session: Session, hash_password: Callable[[str], str], *, replace: bool = False
+) -> int:
+    """Give the demo users :data:`DEMO_PASSWORD`, hashed by ``hash_password``; return how many.
+
+    ``hash_password(plain) -> str`` is called once per user, so each hash gets its
+    own salt. Users who already have a password keep it unless ``replace``; users
+    that are not demo users are never touched. Flushes; never commits.
+    """
+    usernames = [u.username for unit in DEMO_UNITS for role in unit.roles for u in role.users]
+    changed = 0
+    for user in session.scalars(select(User).where(User.username.in_(usernames))):
+        if user.password_hash is None or replace:
+            user.password_hash = hash_password(DEMO_PASSWORD)
+            changed += 1
+    session.flush()
+    return changed
 
 
 def _ensure_unit(session: Session, demo: DemoUnit) -> Unit:

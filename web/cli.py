@@ -74,11 +74,15 @@ def init(no_demo: bool) -> None:
             deployed = deploy_directory(session, settings.bpmn_dir)
         if not no_demo:
             database.load_demo_org()
+            from web.accounts import ensure_demo_passwords  # argon2 only when demo users need it
+
+            with database.transaction() as session:
+                ensure_demo_passwords(session)
     created = sum(1 for d in deployed if d.created)
     click.echo(f"Basis data: {settings.database_url}")
     click.echo(f"{len(deployed)} proses di-deploy ({created} versi baru) dari {settings.bpmn_dir}")
     if not no_demo:
-        click.echo("Data demo dimuat: 3 unit kerja dengan pegawai untuk setiap peran.")
+        click.echo("Data demo dimuat: 3 unit kerja dengan pegawai untuk setiap peran (kata sandi demo: alur-demo).")
 
 
 @main.command()

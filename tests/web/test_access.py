@@ -1,0 +1,110 @@
+"""Authorization matrix: every role of every demo unit against an instance's pages and forms.
+
+For one instance per unit (its first step done, its second ready), each role's
+first holder asks for the done task, the ready task, the instance page, and
+posts the ready task's form with a valid CSRF token of their own session. Only
+holders of a lane of the instance may see it, only holders of a task's lane may
+see that task: everyone else gets 404 (the same answer as for an id that does
+not exist), the attempt is logged, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+
+from engine import instances
+from engine.database import Database
+from storage.demo import DEMO_PASSWORD, DEMO_UNITS
+
+SOP_OF_UNIT = {
+    "kecamatan-contoh": "sop_pelaporan_kinerja_kecamatan",
+    "dinas-kominfo": "sop_penyusunan_lakip_dinas",
+    "bagian-organisasi": "sop_evaluasi_bagian",
+}
+ROLE_HOLDERS = [(unit.code, role.name, role.users[0].username) for unit in DEMO_UNITS for role in unit.roles]
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Scene:
+    """An instance with one completed and one ready task, and who may see what."""
+
+    instance_id: int
+    title: str
+    done_task: str
+    ready_task: str
+    done_candidates: frozenset[str]
+    ready_candidates: frozenset[str]
+
+
+def _scene(database: Database, start, unit_code: str) -> Scene:
+    view = start(SOP_OF_UNIT[unit_code], unit_code, title=f"Rahasia {unit_code}")
+    first = view.ready_tasks[0]
+    with database.transaction() as session:
+        done_by = instances.candidates(session, first.id)
+        after = instances.complete_task(session, first.id, username=done_by[0])
+        (ready,) = after.ready_tasks
+        ready_by = instances.candidates(session, ready.id)
+    return Scene(view.id, view.title, first.id, ready.id, frozenset(done_by), frozenset(ready_by))
+
+
+def _login(app: Flask, username: str):
+    client = app.test_client()
+    token = _CSRF.search(client.get("/masuk").get_data(as_text=True)).group(1)
+    response = client.post("/masuk", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, username
+    return client, _CSRF.search(client.get("/").get_data(as_text=True)).group(1)
+
+
+@pytest.mark.parametrize("unit_code", sorted(SOP_OF_UNIT))
+def test_every_role_against_an_instance(app: Flask, database: Database, start, unit_code: str,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    scene = _scene(database, start, unit_code)
+    with database.transaction() as session:
+        history_before = len(instances.history_of(session, scene.instance_id))
+    lane_holders = scene.done_candidates | scene.ready_candidates
+    wrong: list[str] = []
+    checked_outsiders = 0
+    caplog.set_level(logging.WARNING, logger="alur.web.access")
+    for holder_unit, role, username in ROLE_HOLDERS:
+        client, token = _login(app, username)
+        expected = {
+            f"GET /tugas/{scene.done_task}": 200 if username in scene.done_candidates else 404,
+            f"GET /tugas/{scene.ready_task}": 200 if username in scene.ready_candidates else 404,
+            f"GET /proses/{scene.instance_id}": 200 if username in lane_holders else 404,
+        }
+        if username not in scene.ready_candidates:
+            expected[f"POST /tugas/{scene.ready_task}"] = 404
+        for request, status in expected.items():
+            method, url = request.split(" ")
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": token, "catatan": "coba", "selesai": "Selesai",
+                                                  "setuju": "Setuju"})
+            if response.status_code != status:
+                wrong.append(f"{holder_unit}/{role} ({username}) {request}: {response.status_code}, expected {status}")
+            if status == 404 and scene.title in response.get_data(as_text=True):
+                wrong.append(f"{username} {request}: the 404 page shows the instance title")
+        refusals = sum(f"user={username} " in r.getMessage() for r in caplog.records)
+        if refusals != sum(s == 404 for s in expected.values()):
+            wrong.append(f"{username}: {refusals} refusals logged")
+        caplog.clear()
+        checked_outsiders += holder_unit != unit_code
+    assert wrong == []
+    assert checked_outsiders == sum(len(u.roles) for u in DEMO_UNITS if u.code != unit_code)
+    with database.transaction() as session:
+        assert len(instances.history_of(session, scene.instance_id)) == history_before
+        assert [t.id for t in instances.get_instance(session, scene.instance_id).ready_tasks] == [scene.ready_task]
+
+
+def test_ids_that_do_not_exist_answer_the_same(app: Flask) -> None:
+    client, token = _login(app, "camat.contoh")
+    for url in ("/tugas/00000000-0000-0000-0000-000000000000", "/tugas/x", "/proses/999999"):
+        assert client.get(url).status_code == 404, url
+    assert client.post("/tugas/x", data={"csrf_token": token}).status_code == 404

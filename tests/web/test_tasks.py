@@ -1,0 +1,189 @@
+"""The task page and its form: Mutu Baku, completing, reviews, double submits, team picking.
+
+SOP Pelaporan Kinerja (Kecamatan): Step_01 Tim, Step_02 Kasubag Evapor, Step_03 Staf,
+Step_04 Kasubag Evapor review ("Tidak" -> Step_03), Step_05 Tim review, ...
+SOP Perencanaan Kinerja (Kecamatan): Step_01 Camat, Step_02 Sekretaris forms the Tim,
+Step_03 Tim.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+from engine import instances
+from engine.database import Database
+from engine.views import TaskView
+
+KECAMATAN = "kecamatan-contoh"
+PELAPORAN = "sop_pelaporan_kinerja_kecamatan"
+PERENCANAAN = "sop_perencanaan_kinerja_kecamatan"
+KASUBAG = "kasubag.evapor.kecamatan"
+
+
+def _ready(database: Database, instance_id: int) -> TaskView:
+    with database.transaction() as session:
+        (task,) = instances.get_instance(session, instance_id).ready_tasks
+    return task
+
+
+def _advance(database: Database, instance_id: int, until_step: str) -> TaskView:
+    """Complete the instance's steps through the engine until ``until_step`` is ready."""
+    while (task := _ready(database, instance_id)).step_id != until_step:
+        with database.transaction() as session:
+            user = instances.candidates(session, task.id)[0]
+            instances.complete_task(session, task.id, username=user,
+                                    keputusan="setuju" if task.is_review else None)
+    return task
+
+
+def _history(database: Database, instance_id: int) -> list:
+    with database.transaction() as session:
+        return instances.history_of(session, instance_id)
+
+
+def test_task_page_shows_kegiatan_and_mutu_baku(client: FlaskClient, auth, start) -> None:
+    task = start(PELAPORAN, KECAMATAN).ready_tasks[0]
+    auth.login("tim1.kecamatan")
+    page = client.get(f"/tugas/{task.id}").get_data(as_text=True)
+    for text in ("Rumuskan bahan laporan kinerja", "Merumuskan bahan laporan kinerja",  # name, Kegiatan
+                 "Data Data Kinerja", "1 hari", "Bahan Penyusunan Laporan",             # Mutu Baku
+                 "Batas waktu", "WIT", 'name="selesai"', 'name="catatan"'):
+        assert text in page, text
+    assert 'name="setuju"' not in page and 'name="tim"' not in page
+
+
+def test_complete_a_step(client: FlaskClient, auth, form_post, start, database: Database) -> None:
+    view = start(PELAPORAN, KECAMATAN)
+    auth.login("tim1.kecamatan")
+    response = form_post(client, f"/tugas/{view.ready_tasks[0].id}",
+                         {"catatan": "Bahan dari 12 kelurahan", "selesai": "Selesai"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Tugas selesai: Rumuskan bahan laporan kinerja" in client.get("/").get_data(as_text=True)
+    assert _ready(database, view.id).step_id == "Step_02"
+    completed = [e for e in _history(database, view.id) if e.kind == "task_completed"]
+    assert [(e.actor, e.catatan) for e in completed] == [("tim1.kecamatan", "Bahan dari 12 kelurahan")]
+
+
+def test_review_tidak_without_catatan_is_refused(client: FlaskClient, auth, form_post, start,
+                                                 database: Database) -> None:
+    view = start(PELAPORAN, KECAMATAN)
+    review = _advance(database, view.id, "Step_04")
+    before = len(_history(database, view.id))
+    auth.login(KASUBAG)
+    page = client.get(f"/tugas/{review.id}").get_data(as_text=True)
+    assert 'name="setuju"' in page and 'name="tidak"' in page and "Pemeriksaan" in page
+
+    for catatan in ("", "   "):
+        response = form_post(client, f"/tugas/{review.id}", {"catatan": catatan, "tidak": "Tidak"})
+        assert response.status_code == 422
+        assert "Catatan wajib diisi bila keputusan Tidak" in response.get_data(as_text=True)
+    response = form_post(client, f"/tugas/{review.id}", {"catatan": "Apa pun"})  # neither button
+    assert response.status_code == 422 and "Pilih Setuju atau Tidak." in response.get_data(as_text=True)
+    assert _ready(database, view.id).id == review.id
+    assert len(_history(database, view.id)) == before
+
+
+def test_review_tidak_sends_the_work_back_with_the_catatan(client: FlaskClient, auth, form_post, start,
+                                                           database: Database) -> None:
+    view = start(PELAPORAN, KECAMATAN)
+    review = _advance(database, view.id, "Step_04")
+    auth.login(KASUBAG)
+    response = form_post(client, f"/tugas/{review.id}",
+                         {"catatan": "Tabel capaian IKU belum lengkap", "tidak": "Tidak"})
+    assert response.status_code == 302
+    again = _ready(database, view.id)
+    assert (again.step_id, again.iteration) == ("Step_03", 2)
+
+    auth.logout()
+    auth.login("staf2.kecamatan")
+    inbox = client.get("/").get_data(as_text=True)
+    assert again.id in inbox and "Perbaikan ke-1" in inbox
+    page = client.get(f"/tugas/{again.id}").get_data(as_text=True)
+    assert "Tabel capaian IKU belum lengkap" in page and "Frans Kambu" in page
+
+    history = client.get(f"/proses/{view.id}").get_data(as_text=True)
+    assert "Tabel capaian IKU belum lengkap" in history and "text-bg-danger" in history
+
+
+def test_review_setuju_moves_on(client: FlaskClient, auth, form_post, start, database: Database) -> None:
+    view = start(PELAPORAN, KECAMATAN)
+    review = _advance(database, view.id, "Step_04")
+    auth.login(KASUBAG)
+    assert form_post(client, f"/tugas/{review.id}", {"setuju": "Setuju"}).status_code == 302
+    assert _ready(database, view.id).step_id == "Step_05"
+    (decision,) = [e for e in _history(database, view.id) if e.keputusan]
+    assert (decision.keputusan, decision.catatan, decision.actor) == ("setuju", None, KASUBAG)
+
+
+def test_double_submit_changes_nothing(client: FlaskClient, auth, csrf, start, database: Database) -> None:
+    view = start(PELAPORAN, KECAMATAN)
+    task = view.ready_tasks[0]
+    auth.login("tim1.kecamatan")
+    token = csrf(client, f"/tugas/{task.id}")
+    form = {"catatan": "Sekali saja", "selesai": "Selesai", "csrf_token": token}
+    assert client.post(f"/tugas/{task.id}", data=form).status_code == 302
+    after_first = _history(database, view.id)
+
+    second = client.post(f"/tugas/{task.id}", data=form)
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "Tugas ini sudah diselesaikan oleh Daniel Mandowen, S.IP." in page
+    assert "Kiriman Anda tidak mengubah apa pun." in page
+    assert 'id="task-form"' not in page
+    assert _history(database, view.id) == after_first
+
+    auth.logout()  # a team mate who had the form open too
+    auth.login("tim2.kecamatan")
+    late = client.post(f"/tugas/{task.id}", data={"selesai": "Selesai", "csrf_token": csrf(client, "/")})
+    assert late.status_code == 409
+    assert _history(database, view.id) == after_first
+    assert "sudah diselesaikan" in client.get(f"/tugas/{task.id}").get_data(as_text=True)
+
+
+def test_forming_a_team_picks_members_of_the_unit(client: FlaskClient, auth, form_post, start,
+                                                  database: Database) -> None:
+    view = start(PERENCANAAN, KECAMATAN, title="Rencana Kinerja 2027")
+    forming = _advance(database, view.id, "Step_02")
+    auth.login("sekretaris.kecamatan")
+    page = client.get(f"/tugas/{forming.id}").get_data(as_text=True)
+    choices = re.findall(r'name="tim" type="checkbox" value="([^"]+)"', page)
+    assert {"tim1.kecamatan", "staf1.kecamatan", "camat.contoh"} <= set(choices)
+    assert not any(c.endswith(".kominfo") or c.endswith(".organisasi") for c in choices)
+
+    empty = form_post(client, f"/tugas/{forming.id}", {"selesai": "Selesai"})
+    assert empty.status_code == 422 and "Pilih sedikitnya satu anggota tim." in empty.get_data(as_text=True)
+    outsider = form_post(client, f"/tugas/{forming.id}", {"selesai": "Selesai", "tim": ["staf1.kominfo"]})
+    assert outsider.status_code == 422
+    assert _ready(database, view.id).id == forming.id
+
+    done = form_post(client, f"/tugas/{forming.id}",
+                     {"selesai": "Selesai", "tim": ["tim2.kecamatan", "staf1.kecamatan"]})
+    assert done.status_code == 302
+    team_task = _ready(database, view.id)
+    assert team_task.step_id == "Step_03"
+    history = client.get(f"/proses/{view.id}").get_data(as_text=True)
+    assert "Tim dibentuk" in history and "staf1.kecamatan, tim2.kecamatan" in history
+
+    auth.logout()
+    auth.login("tim2.kecamatan")
+    assert team_task.id in client.get("/").get_data(as_text=True)
+    assert client.get(f"/tugas/{team_task.id}").status_code == 200
+    auth.logout()
+    auth.login("tim1.kecamatan")  # holds the Tim role, but was not named to this team
+    assert team_task.id not in client.get("/").get_data(as_text=True)
+    assert client.get(f"/tugas/{team_task.id}").status_code == 404
+
+
+def test_instance_page_links_only_the_users_own_steps(client: FlaskClient, auth, start, database: Database) -> None:
+    view = start(PELAPORAN, KECAMATAN)
+    step_02 = _advance(database, view.id, "Step_02")
+    auth.login("tim1.kecamatan")  # did Step_01, may read the instance, cannot act on Step_02
+    page = client.get(f"/proses/{view.id}").get_data(as_text=True)
+    assert "Kumpulkan bahan laporan kinerja" in page
+    assert f'href="/tugas/{step_02.id}"' not in page
+    assert client.get(f"/tugas/{step_02.id}").status_code == 404
+    auth.logout()
+    auth.login(KASUBAG)
+    assert f'href="/tugas/{step_02.id}"' in client.get(f"/proses/{view.id}").get_data(as_text=True)

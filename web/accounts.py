@@ -1,0 +1,155 @@
+"""Accounts: who is logged in, password hashes, and the people of a unit.
+
+Passwords are hashed with Argon2id (``argon2-cffi``, RFC 9106 parameters); a
+hash never leaves this module except as the short fingerprint in the session
+(:attr:`Account.session_token`), so a password change ends every session.
+
+The engine does not offer user and unit reads yet, so this module (with
+``web/access.py``) is where the web reads ``storage.org`` directly, read-only
+apart from the demo passwords; it belongs in ``engine/`` once the engine grows
+an accounts API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy.orm import Session
+
+from storage import demo, org
+from storage.errors import UserNotFound
+from storage.models import User
+
+__all__ = [
+    "Account", "Member", "authenticate", "ensure_demo_passwords", "hash_password", "load_account",
+    "people", "unit_members", "unit_timezones",
+]
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, eq=False)
+class Account(UserMixin):  # type: ignore[misc]
+    """The logged-in user as the web app sees it.
+
+    ``unit_codes`` are the units where the user holds a role, home unit first, and
+    ``unit_kinds[i]`` is the kind (bagian | dinas | kecamatan) of ``unit_codes[i]``;
+    ``timezone`` is the home unit's IANA zone.
+    """
+
+    id: int
+    username: str
+    full_name: str
+    nip: str | None
+    unit_code: str
+    unit_name: str
+    timezone: str
+    unit_codes: tuple[str, ...]
+    unit_kinds: tuple[str, ...]
+    session_token: str
+
+    def get_id(self) -> str:
+        """Flask-Login's id: user id and password fingerprint, ``"12:ab34..."``."""
+        return f"{self.id}:{self.session_token}"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person of a unit, for pickers and history: login name and full name."""
+
+    username: str
+    full_name: str
+
+
+def hash_password(plain: str) -> str:
+    """An Argon2id hash of ``plain`` with a fresh salt (PHC string, ~100 chars)."""
+    return _hasher.hash(plain)
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("alur: no such user")
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def _account(session: Session, user: User) -> Account:
+    home = org.get_unit(session, user.unit_id)
+    units = {home.code: home.kind}
+    for role in org.roles_of(session, user.id):
+        unit = org.get_unit(session, role.unit_id)
+        units.setdefault(unit.code, unit.kind)
+    return Account(
+        id=user.id, username=user.username, full_name=user.full_name, nip=user.nip,
+        unit_code=home.code, unit_name=home.name, timezone=home.timezone, unit_codes=tuple(units),
+        unit_kinds=tuple(units.values()),
+        session_token=_fingerprint(user.password_hash or ""),
+    )
+
+
+def authenticate(session: Session, username: str, password: str) -> Account | None:
+    """The account of ``username`` if ``password`` is its password, else None.
+
+    Unknown users and users without a password cost one hash verification too,
+    so response time does not tell which usernames exist.
+    """
+    try:
+        user: User | None = org.get_user_by_username(session, username.strip())
+    except UserNotFound:
+        user = None
+    stored = user.password_hash if user is not None and user.password_hash else None
+    try:
+        _hasher.verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or stored is None:
+        return None
+    return _account(session, user)
+
+
+def load_account(session: Session, login_id: str) -> Account | None:
+    """The account for a Flask-Login id from :meth:`Account.get_id`; None if stale or unknown."""
+    user_id, _, token = login_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    try:
+        user = org.get_user(session, int(user_id))
+    except UserNotFound:
+        return None
+    if not user.password_hash or _fingerprint(user.password_hash) != token:
+        return None
+    return _account(session, user)
+
+
+def unit_members(session: Session, unit_code: str) -> list[Member]:
+    """Everyone holding a role in unit ``unit_code``, by username. Raises ``UnitNotFound``."""
+    unit = org.get_unit_by_code(session, unit_code)
+    return [Member(u.username, u.full_name) for u in org.unit_users(session, unit.id)]
+
+
+def people(session: Session, usernames: set[str]) -> dict[str, str]:
+    """Full names of ``usernames`` (``{username: full_name}``); unknown names are left out."""
+    names = {}
+    for username in sorted(usernames):
+        try:
+            names[username] = org.get_user_by_username(session, username).full_name
+        except UserNotFound:
+            continue
+    return names
+
+
+def unit_timezones(session: Session) -> dict[str, str]:
+    """``{unit code: IANA time zone}`` of every unit."""
+    return {u.code: u.timezone for u in org.list_units(session)}
+
+
+def ensure_demo_passwords(session: Session) -> int:
+    """Give demo users without a password the demo password; return how many were set."""
+    return demo.set_demo_passwords(session, hash_password)

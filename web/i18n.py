@@ -1,0 +1,103 @@
+"""Language and dates: Bahasa Indonesia by default, English by a switch (Flask-Babel).
+
+Message ids are the Indonesian text itself; ``web/translations/en`` holds the
+English. Times are stored in UTC and shown in the time zone of the unit the
+task or instance belongs to (WIB, WITA or WIT), in the reader's language:
+``5 Mar 2026, 08.30 WIB``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_timedelta
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+from web.accounts import unit_timezones
+from web.auth import safe_next
+from web.db import transaction
+
+__all__ = ["LANGUAGES", "bp", "init_app", "local_datetime"]
+
+LANGUAGES = ("id", "en")
+DEFAULT_TIMEZONE = "Asia/Jakarta"
+_DATETIME_PATTERN = {"id": "d MMM y, HH.mm", "en": "d MMM y, HH:mm"}
+_ZONES_KEY = "alur.unit_timezones"
+
+bp = Blueprint("i18n", __name__)
+
+
+def _locale() -> str:
+    lang = session.get("lang")
+    return lang if lang in LANGUAGES else "id"
+
+
+def _timezone() -> str:
+    return current_user.timezone if current_user.is_authenticated else DEFAULT_TIMEZONE
+
+
+def _zone_of(unit_code: str | None) -> str:
+    """The IANA zone of a unit, cached per app; reloaded when a unit is not known yet."""
+    if unit_code is None:
+        return _timezone()
+    zones: dict[str, str] = current_app.extensions.setdefault(_ZONES_KEY, {})
+    if unit_code not in zones:
+        with transaction() as db_session:
+            zones.update(unit_timezones(db_session))
+    return zones.get(unit_code, _timezone())
+
+
+def local_datetime(moment: datetime | None, unit_code: str | None = None) -> str:
+    """``moment`` (aware UTC) in the unit's zone and the reader's language; "-" for None."""
+    if moment is None:
+        return "-"
+    zone = ZoneInfo(_zone_of(unit_code))
+    text = format_datetime(moment, _DATETIME_PATTERN[str(get_locale())], tzinfo=zone, locale=get_locale())
+    # WIB / WITA / WIT: the Indonesian zone names, used in English text too.
+    return f"{text} {format_datetime(moment, 'z', tzinfo=zone, locale='id')}"
+
+
+def _since(moment: datetime | None) -> str:
+    """How long ago ``moment`` was, in words ("3 jam" / "3 hours")."""
+    if moment is None:
+        return "-"
+    return format_timedelta(datetime.now(UTC) - moment, threshold=1.5, locale=get_locale())
+
+
+def _long_date(value: date | str | None) -> str:
+    """A calendar date (``date`` or ``YYYY-MM-DD``) as "5 Maret 2026"; the text itself if unparsable."""
+    if not value:
+        return "-"
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(value)
+    except ValueError:
+        return str(value)
+    return format_date(day, "long", locale=get_locale())
+
+
+def _is_overdue(due_at: datetime | None) -> bool:
+    return due_at is not None and due_at < datetime.now(UTC)
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel, the date filters and the language switch on ``app``."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "id")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    Babel(app, locale_selector=_locale, timezone_selector=_timezone)
+    app.jinja_env.filters.update(waktu=local_datetime, sejak=_since, tanggal=_long_date)
+    app.jinja_env.tests["overdue"] = _is_overdue
+    app.context_processor(lambda: {"current_language": _locale(), "languages": LANGUAGES})
+    app.register_blueprint(bp)
+
+
+@bp.post("/bahasa")
+def switch_language() -> ResponseReturnValue:
+    """Remember the reader's language choice (``lang`` = id | en) and go back."""
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next")) or url_for("inbox.index"))

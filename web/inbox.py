@@ -1,0 +1,47 @@
+"""The inbox: ready tasks of the lanes the user holds, soonest due first.
+
+Reads through ``engine.instances.inbox``/``inbox_count`` only (the human-task
+table; no workflow state is loaded). The count is shown in the navigation on
+every page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from engine import catalog, instances
+from web.db import transaction
+
+__all__ = ["bp", "init_app"]
+
+bp = Blueprint("inbox", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the inbox and the navigation's task count on ``app``."""
+    app.register_blueprint(bp)
+    app.context_processor(_nav_count)
+
+
+def _nav_count() -> dict[str, int | None]:
+    if not current_user.is_authenticated:
+        return {"nav_inbox_count": None}
+    with transaction() as session:
+        return {"nav_inbox_count": instances.inbox_count(session, current_user.username)}
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """The inbox page; ``?sop=<process id>`` keeps the tasks of one SOP only."""
+    with transaction() as session:
+        sops = [(d.process_id, d.name) for d in catalog.list_latest(session)
+                if d.meta.unit_kind in ("any", *current_user.unit_kinds)]
+        chosen = request.args.get("sop") or None
+        if chosen not in {pid for pid, _ in sops}:
+            chosen = None
+        tasks = instances.inbox(session, current_user.username, process_id=chosen)
+        total = instances.inbox_count(session, current_user.username, process_id=chosen)
+    return render_template("inbox/index.html", tasks=tasks, total=total, sops=sops, chosen=chosen)

@@ -1,0 +1,152 @@
+"""Start an SOP, and the page of one running (or finished) SOP with its history.
+
+A user may start the SOPs whose first step belongs to a lane they hold
+(``engine.instances.starters``), in the units where they hold it. An SOP
+whose first step takes an incoming letter (Kelengkapan "Surat masuk" or
+"Disposisi surat", or the first step is SOP Surat Masuk itself) also asks for
+the letter's nomor and tanggal, kept as the instance's input data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import DateField, SelectField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+from engine import catalog, instances
+from engine.catalog import Definition
+from storage.errors import InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
+from web.access import refuse, require_instance
+from web.accounts import Account, people
+from web.db import transaction
+from web.errors import status_for
+
+__all__ = ["Startable", "bp", "startable", "starts_from_letter"]
+
+bp = Blueprint("instances", __name__)
+
+_LETTER = re.compile(r"\bsurat masuk\b|\bdisposisi surat\b", re.IGNORECASE)
+_LETTER_SOP = "sop_surat_masuk"
+
+
+@dataclass(frozen=True)
+class Startable:
+    """An SOP the user may start: in which of their units, and whether it takes a letter."""
+
+    process_id: str
+    name: str
+    unit_codes: tuple[str, ...]
+    letter: bool
+
+
+def starts_from_letter(definition: Definition) -> bool:
+    """Whether the SOP's first step takes an incoming letter (see the module docstring)."""
+    first = next(iter(definition.meta.steps.values()), None)
+    if first is None:
+        return False
+    return bool(_LETTER.search(first.kelengkapan or "")) or first.called_element == _LETTER_SOP
+
+
+def _startable(session: Session, account: Account, definition: Definition) -> Startable | None:
+    units = tuple(
+        code for code, kind in zip(account.unit_codes, account.unit_kinds, strict=True)
+        if definition.meta.unit_kind in ("any", kind)
+        and account.username in instances.starters(session, definition.process_id, code))
+    if not units:
+        return None
+    return Startable(definition.process_id, definition.name, units, starts_from_letter(definition))
+
+
+def startable(session: Session, account: Account) -> list[Startable]:
+    """The SOPs ``account`` may start, ordered by name."""
+    found = filter(None, (_startable(session, account, d) for d in catalog.list_latest(session)))
+    return sorted(found, key=lambda s: (s.name, s.process_id))
+
+
+class StartForm(FlaskForm):
+    """Perihal and unit of a new instance."""
+
+    title = StringField(_l("Perihal"), validators=[
+        InputRequired(_l("Isi perihal, mis. \u201cLaporan Kinerja Triwulan III 2026\u201d.")), Length(max=255)])
+    unit = SelectField(_l("Unit kerja"), validators=[InputRequired()])
+    submit = SubmitField(_l("Mulai"))
+
+
+class LetterStartForm(StartForm):
+    """A start form that also asks for the incoming letter."""
+
+    nomor_surat = StringField(_l("Nomor surat masuk"), validators=[
+        InputRequired(_l("Isi nomor surat masuk.")), Length(max=100)])
+    tanggal_surat = DateField(_l("Tanggal surat masuk"), validators=[
+        InputRequired(_l("Isi tanggal surat masuk."))])
+
+
+@bp.get("/mulai")
+@login_required
+def start_list() -> ResponseReturnValue:
+    """The SOPs the user may start."""
+    with transaction() as session:
+        sops = startable(session, current_user)
+    return render_template("instances/start_list.html", sops=sops)
+
+
+@bp.route("/mulai/<process_id>", methods=("GET", "POST"))
+@login_required
+def start(process_id: str) -> ResponseReturnValue:
+    """The start form of one SOP; on success go to the new instance's page."""
+    with transaction() as session:
+        try:
+            sop = _startable(session, current_user, catalog.latest_definition(session, process_id))
+        except ProcessNotFound:
+            sop = None
+    if sop is None:
+        refuse(current_user, "process", process_id)
+    form = LetterStartForm() if sop.letter else StartForm()
+    form.unit.choices = [(code, code) for code in sop.unit_codes]
+    status = 200
+    if form.validate_on_submit():
+        letter = ({"nomor_surat": form.nomor_surat.data.strip(),
+                   "tanggal_surat": form.tanggal_surat.data.isoformat()}
+                  if isinstance(form, LetterStartForm) else {})
+        try:
+            with transaction() as session:
+                view = instances.start_instance(
+                    session, process_id=process_id, unit_code=form.unit.data, title=form.title.data,
+                    username=current_user.username, input_data=letter)
+        except (InvalidTaskDataError, PermissionDeniedError) as exc:
+            status = status_for(exc)
+            flash(str(exc), "danger")
+        else:
+            flash(_("SOP dimulai: %(title)s", title=view.title), "success")
+            return redirect(url_for("instances.show", instance_id=view.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("instances/start_form.html", sop=sop, form=form), status
+
+
+@bp.get("/proses/<int:instance_id>")
+@login_required
+def show(instance_id: int) -> ResponseReturnValue:
+    """One instance: its current steps and its history (who, when, keputusan, catatan)."""
+    with transaction() as session:
+        require_instance(session, current_user, instance_id)
+        view = instances.get_instance(session, instance_id)
+        history = instances.history_of(session, instance_id)
+        mine = {t.id for t in view.ready_tasks
+                if current_user.username in instances.candidates(session, t.id)}
+        names = people(session, {e.actor for e in history if e.actor})
+        sop_names = {d.process_id: d.name for d in catalog.list_latest(session)}
+    started = next((e for e in history if e.kind == "instance_started"), None)
+    letter = started.data.get("input", {}) if started is not None else {}
+    return render_template("instances/show.html", instance=view, history=history, mine=mine,
+                           names=names, sop_names=sop_names, letter=letter)
+

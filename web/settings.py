@@ -1,0 +1,50 @@
+"""Settings of the web app, read from the environment under the ``ALUR_`` prefix.
+
+The database and diagram settings are the engine's (``engine.settings``); these
+are the ones only the web app needs.
+
+| variable | default | meaning |
+|---|---|---|
+| ``ALUR_SECRET_KEY`` | unset: the app makes a random key per process and logs a warning | signs session cookies and CSRF tokens; set it in production — every worker must share it |
+| ``ALUR_SESSION_COOKIE_SECURE`` | ``1`` | ``0`` sends the session cookie over plain HTTP too (local development only) |
+| ``ALUR_SESSION_HOURS`` | ``8`` | a login lasts this many hours (one working day) |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["WebSettings", "load_web_settings"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    """The web app's settings; ``session_hours`` is the login lifetime in hours."""
+
+    secret_key: str | None
+    session_cookie_secure: bool
+    session_hours: int
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
+    """Read :class:`WebSettings` from ``environ`` (default: ``os.environ``).
+
+    Raises ``ValueError`` when ``ALUR_SESSION_HOURS`` is not a positive integer.
+    """
+    env = os.environ if environ is None else environ
+    hours = int(env.get("ALUR_SESSION_HOURS") or 8)
+    if hours <= 0:
+        raise ValueError(f"ALUR_SESSION_HOURS must be positive, not {hours}")
+    return WebSettings(
+        secret_key=env.get("ALUR_SECRET_KEY") or None,
+        session_cookie_secure=_flag(env.get("ALUR_SESSION_COOKIE_SECURE"), True),
+        session_hours=hours,
+    )

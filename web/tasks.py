@@ -1,0 +1,145 @@
+"""The task page: the step's Kegiatan and Mutu Baku, and the form that completes it.
+
+A review step ("jika setuju ... jika tidak ...", Permenpan RB 35/2012) is
+answered with Setuju or Tidak; Tidak needs a catatan, so whoever fixes the work
+knows what to fix. A "Membentuk tim" step names the team's members from the
+unit. Completing a task that is no longer ready (a second submit, or someone
+else was first) changes nothing and says so (409).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import Field, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.validators import Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from engine import instances
+from engine.views import TaskView
+from storage.errors import ConflictError, InvalidTaskDataError, TaskAlreadyCompleted
+from web.access import require_task, task_step
+from web.accounts import people, unit_members
+from web.db import transaction
+from web.errors import status_for
+
+__all__ = ["TaskForm", "bp"]
+
+bp = Blueprint("tasks", __name__)
+_RECENT_NOTES = 5
+
+
+class _Checkboxes(SelectMultipleField):
+    """A multiple choice shown as checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class TaskForm(FlaskForm):
+    """Every field a step may need; :func:`task_form` removes those a step does not use."""
+
+    catatan = TextAreaField(_l("Catatan"), validators=[Length(max=4000)])
+    tim = _Checkboxes(_l("Anggota tim"))
+    setuju = SubmitField(_l("Setuju"))
+    tidak = SubmitField(_l("Tidak"))
+    selesai = SubmitField(_l("Selesai"))
+
+    def validate_catatan(self, field: Field) -> None:
+        """Tidak needs a catatan."""
+        if "tidak" in self._fields and self.tidak.data and not (field.data or "").strip():
+            raise ValidationError(_l("Catatan wajib diisi bila keputusan Tidak: tulis apa yang harus diperbaiki."))
+
+    def validate_tim(self, field: Field) -> None:
+        """A team needs at least one member."""
+        if not field.data:
+            raise ValidationError(_l("Pilih sedikitnya satu anggota tim."))
+
+    @property
+    def keputusan(self) -> str | None:
+        """"setuju" | "tidak" on a review step (the button pressed), else None."""
+        if "setuju" not in self._fields:
+            return None
+        return "setuju" if self.setuju.data else "tidak" if self.tidak.data else None
+
+
+def task_form(task: TaskView, members: list[tuple[str, str]]) -> TaskForm:
+    """The form for ``task``: Setuju/Tidak on a review step, Selesai otherwise; a team picker
+    (``members`` as ``(username, label)``) on a step that forms a team."""
+    form = TaskForm()
+    if task.is_review:
+        del form.selesai
+    else:
+        del form.setuju, form.tidak
+    if task.forms_team:
+        form.tim.choices = members
+    else:
+        del form.tim
+    return form
+
+
+def _context(session: Session, task: TaskView) -> dict[str, Any]:
+    """What the page shows besides the task: step, team choices, recent catatan."""
+    members = ([(m.username, f"{m.full_name} ({m.username})") for m in unit_members(session, task.unit_code)]
+               if task.forms_team else [])
+    notes = [e for e in instances.history_of(session, task.instance_id)
+             if e.kind == "task_completed" and e.catatan][-_RECENT_NOTES:][::-1]
+    who = {e.actor for e in notes if e.actor} | ({task.completed_by} if task.completed_by else set())
+    return {"step": task_step(session, task.id), "members": members, "notes": notes,
+            "names": people(session, who)}
+
+
+def _complete(task: TaskView, form: TaskForm) -> int | None:
+    """Complete ``task`` from ``form``; None on success, else the HTTP status to answer.
+
+    ``PermissionDeniedError`` (the lane changed hands meanwhile) is left to
+    ``web.errors``: 404, logged.
+    """
+    if task.state != "ready":
+        return 409
+    valid = form.validate_on_submit()
+    if task.is_review and form.keputusan is None:
+        form.form_errors.append(_("Pilih Setuju atau Tidak."))
+        valid = False
+    if not valid:
+        return 422
+    try:
+        with transaction() as session:
+            instances.complete_task(
+                session, task.id, username=current_user.username, keputusan=form.keputusan,
+                catatan=form.catatan.data, team=form.tim.data if "tim" in form._fields else None)
+    except TaskAlreadyCompleted as exc:
+        return status_for(exc)
+    except (ConflictError, InvalidTaskDataError) as exc:
+        flash(str(exc), "danger")
+        return status_for(exc)
+    return None
+
+
+@bp.route("/tugas/<task_id>", methods=("GET", "POST"))
+@login_required
+def show(task_id: str) -> ResponseReturnValue:
+    """The task page; a POST completes the task and goes back to the inbox."""
+    with transaction() as session:
+        task = require_task(session, current_user, task_id)
+        context = _context(session, task)
+    form = task_form(task, context["members"])
+    status = 200
+    if form.is_submitted():
+        failed = _complete(task, form)
+        if failed is None:
+            flash(_("Tugas selesai: %(step)s", step=task.step_name), "success")
+            return redirect(url_for("inbox.index"))
+        status = failed
+        with transaction() as session:
+            task = instances.get_task(session, task_id)
+            context = _context(session, task)
+    return render_template("tasks/show.html", task=task, form=form, resubmitted=status == 409,
+                           **context), status
