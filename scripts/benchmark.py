@@ -213,6 +213,80 @@ def bench_inbox(database: Database, count: int, samples: int) -> None:
     report("3. process peak RSS so far (ru_maxrss)", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB")
 
 
+def bench_http(database: Database, url: str, samples: int) -> None:
+    """Figure 5: the inbox page and the complete-task POST over HTTP, app under gunicorn."""
+    import http.cookiejar
+    import re
+    import socket
+    import subprocess
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from web.accounts import ensure_demo_passwords
+
+    with database.transaction() as session:
+        ensure_demo_passwords(session)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "ALUR_DATABASE_URL": url, "ALUR_SECRET_KEY": "benchmark", "ALUR_WORKERS": "2",
+           "ALUR_SESSION_COOKIE_SECURE": "0", "ALUR_BIND": f"127.0.0.1:{port}"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--config", "web/gunicorn_conf.py",
+                               "--access-logfile", "/dev/null", "web.wsgi:app"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    token_re = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None  # time the POST itself, not the page it redirects to
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    poster = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    try:
+        for _ in range(300):
+            try:
+                login_page = opener.open(f"{base}/masuk", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        from storage.demo import DEMO_PASSWORD
+
+        username = "camat.contoh"
+        opener.open(f"{base}/masuk", data=urllib.parse.urlencode({
+            "username": username, "password": DEMO_PASSWORD,
+            "csrf_token": token_re.search(login_page).group(1)}).encode())
+        inbox_times = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            page = opener.open(f"{base}/").read()
+            inbox_times.append(time.perf_counter() - t0)
+        with database.transaction() as session:
+            ready = [t for t in instances.inbox(session, username, limit=samples)
+                     if not t.is_review and not t.forms_team]
+        complete_times = []
+        for task in ready[:samples]:
+            form = opener.open(f"{base}/tugas/{task.id}").read().decode()
+            body = urllib.parse.urlencode({"csrf_token": token_re.search(form).group(1), "catatan": "",
+                                           "selesai": "Selesai"}).encode()
+            t0 = time.perf_counter()
+            try:
+                poster.open(urllib.request.Request(f"{base}/tugas/{task.id}", data=body)).read()
+            except urllib.error.HTTPError as exc:  # the 303 to the inbox, not followed
+                if exc.code not in (302, 303):
+                    raise
+            complete_times.append(time.perf_counter() - t0)
+        with database.transaction() as session:
+            done = sum(1 for t in ready[:samples] if instances.get_task(session, t.id).state == "completed")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"   (inbox page {len(page)} bytes for {username}; {done}/{len(complete_times)} completions stored)")
+    report("5. inbox page over HTTP p95", percentile(inbox_times, 95) * 1000, "ms", 50)
+    report("5. complete-task request over HTTP p95", percentile(complete_times, 95) * 1000, "ms", 30)
+
+
 def _root_sops(database: Database) -> list[catalog.Definition]:
     with database.transaction() as session:
         return [d for d in catalog.list_latest(session) if d.meta.unit_kind != "any"]
@@ -286,6 +360,7 @@ def main() -> None:
     bench_loop(sqlite, args.loop)
     bench_storage(sqlite)
     bench_inbox(sqlite, args.instances, samples)
+    bench_http(sqlite, str(sqlite.engine.url), samples)
     sqlite.dispose()
 
 

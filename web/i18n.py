@@ -9,9 +9,10 @@ task or instance belongs to (WIB, WITA or WIT), in the reader's language:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta, get_month_names
 from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
@@ -25,7 +26,6 @@ __all__ = ["LANGUAGES", "bp", "init_app", "local_datetime"]
 
 LANGUAGES = ("id", "en")
 DEFAULT_TIMEZONE = "Asia/Jakarta"
-_DATETIME_PATTERN = {"id": "d MMM y, HH.mm", "en": "d MMM y, HH:mm"}
 _ZONES_KEY = "alur.unit_timezones"
 
 bp = Blueprint("i18n", __name__)
@@ -52,13 +52,35 @@ def _zone_of(unit_code: str | None) -> str:
 
 
 def local_datetime(moment: datetime | None, unit_code: str | None = None) -> str:
-    """``moment`` (aware UTC) in the unit's zone and the reader's language; "-" for None."""
+    """``moment`` (aware UTC) in the unit's zone and the reader's language; "-" for None.
+
+    "5 Mar 2026, 10.30 WIT" (id) / "5 Mar 2026, 10:30 WIT" (en): Babel's
+    ``d MMM y, HH.mm`` pattern, with month names and the zone abbreviation looked up
+    once per locale and zone (an inbox page formats hundreds of these).
+    """
     if moment is None:
         return "-"
-    zone = ZoneInfo(_zone_of(unit_code))
-    text = format_datetime(moment, _DATETIME_PATTERN[str(get_locale())], tzinfo=zone, locale=get_locale())
+    zone_name = _zone_of(unit_code)
+    local = moment.astimezone(ZoneInfo(zone_name))
+    locale = str(get_locale())
+    months = _month_abbreviations(locale)
+    separator = "." if locale == "id" else ":"
+    return (f"{local.day} {months[local.month]} {local.year}, "
+            f"{local.hour:02d}{separator}{local.minute:02d} {_zone_abbreviation(zone_name, local)}")
+
+
+@cache
+def _month_abbreviations(locale: str) -> dict[int, str]:
+    return dict(get_month_names("abbreviated", locale=locale))
+
+
+def _zone_abbreviation(zone_name: str, local: datetime) -> str:
     # WIB / WITA / WIT: the Indonesian zone names, used in English text too.
-    return f"{text} {format_datetime(moment, 'z', tzinfo=zone, locale='id')}"
+    return _INDONESIAN_ZONES.get(zone_name) or format_datetime(local, "z", locale="id")
+
+
+_INDONESIAN_ZONES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+                     "Asia/Jayapura": "WIT"}
 
 
 def _since(moment: datetime | None) -> str:
