@@ -6,7 +6,7 @@ CLI, web request) owns the transaction. ``storage`` imports neither Flask, nor
 
 Modules: ``errors`` (the project's exception tree), ``models``, ``db`` (engines,
 session factories), ``migrate`` (Alembic upgrade), ``org``, ``definitions``,
-``instances``, ``tasks``, ``history``, ``calendar``, ``demo``.
+``instances``, ``tasks``, ``history``, ``documents``, ``calendar``, ``demo``.
 """
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "db",
     "definitions",
     "demo",
+    "documents",
     "errors",
     "history",
     "instances",

@@ -5,11 +5,13 @@ backend. Foreign keys to rows a table *owns* (a unit's roles, an instance's
 tasks, link rows) cascade on delete; plain references keep the default NO ACTION,
 so e.g. a user, role or process instance with history cannot be deleted (checked
 at the end of the statement, which lets cascades run first). ``audit_event`` is
-append-only: migration 0001 adds triggers that refuse UPDATE and DELETE.
+append-only: migration 0001 adds triggers that refuse UPDATE and DELETE; so is
+``document`` (migration 0002): a step redone after "tidak" adds a new version.
 
 Heavy text columns (``process_definition.bpmn_xml``/``spec_json``,
-``process_instance.state_json``) are deferred: list queries do not load them;
-``definitions.get``/``latest``/``find_by_sha`` and ``instances.get`` do.
+``process_instance.state_json``, ``document.content``) are deferred: list
+queries do not load them; ``definitions.get``/``latest``/``find_by_sha``,
+``instances.get`` and ``documents.get(..., with_content=True)`` do.
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, Dialect, ForeignKey, Index, Integer, MetaData,
-    String, Text, UniqueConstraint, text,
+    Boolean, CheckConstraint, Date, DateTime, Dialect, ForeignKey, Index, Integer, LargeBinary,
+    MetaData, String, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "AUDIT_KINDS", "INSTANCE_STATUSES", "TASK_STATES", "UNIT_KINDS",
-    "AuditEvent", "Base", "CalendarCorrection", "HumanTask", "ProcessDefinition",
+    "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask", "ProcessDefinition",
     "ProcessInstance", "Role", "RoleAlias", "RoleMember", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
 ]
@@ -38,7 +40,7 @@ TASK_STATES = ("ready", "completed", "cancelled")
 AUDIT_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed",
     "called_process_started", "called_process_completed", "instance_completed",
-    "task_cancelled",
+    "task_cancelled", "document_attached",
 )
 
 NAMING_CONVENTION = {
@@ -338,3 +340,38 @@ class AuditEvent(Base):
     def data(self) -> dict[str, Any]:
         """The event's extra data, decoded from ``data_json``."""
         return json.loads(self.data_json)
+
+
+class Document(Base):
+    """A step's Output document, uploaded with the completion of its human task.
+
+    One per completion (``human_task_id`` is unique). ``version`` is the nth
+    document of this element (``process_id``, ``element_id``) in this instance: a
+    step redone after "tidak" adds version 2, 3, ...; nothing is overwritten
+    (append-only, triggers of migration 0002). ``content`` is the file itself
+    (deferred), ``sha256`` its hex digest, ``size_bytes`` its length;
+    ``content_type`` is the MIME type found by sniffing the content, not the
+    one the client sent; ``filename`` is sanitised.
+    """
+
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("human_task_id"),
+        UniqueConstraint("instance_id", "process_id", "element_id", "version"),
+        CheckConstraint("version >= 1", name="version"),
+        CheckConstraint("size_bytes >= 0", name="size_bytes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    human_task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"))
+    element_id: Mapped[str] = mapped_column(String(128))
+    process_id: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per element per instance
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))  # hex digest of content
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

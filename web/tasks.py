@@ -3,8 +3,11 @@
 A review step ("jika setuju ... jika tidak ...", Permenpan RB 35/2012) is
 answered with Setuju or Tidak; Tidak needs a catatan, so whoever fixes the work
 knows what to fix. A "Membentuk tim" step names the team's members from the
-unit. Completing a task that is no longer ready (a second submit, or someone
-else was first) changes nothing and says so (409).
+unit. Any step may come with its Output document (``web.documents``), checked
+before anything is done and stored in the transaction that completes the task,
+so the two are kept together or not at all. Completing a task that is no longer
+ready (a second submit, or someone else was first) changes nothing and says so
+(409): no document is stored twice.
 """
 
 from __future__ import annotations
@@ -17,17 +20,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy.orm import Session
 from wtforms import Field, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from engine import instances
+from engine import documents, instances
 from engine.views import TaskView
 from storage.errors import ConflictError, InvalidTaskDataError, TaskAlreadyCompleted
 from web.access import require_task, task_step
 from web.accounts import people, unit_members
 from web.db import transaction
+from web.documents import max_bytes, read_upload
 from web.errors import status_for
 
 __all__ = ["TaskForm", "bp"]
@@ -48,6 +53,7 @@ class TaskForm(FlaskForm):
 
     catatan = TextAreaField(_l("Catatan"), validators=[Length(max=4000)])
     tim = _Checkboxes(_l("Anggota tim"))
+    dokumen = FileField(_l("Dokumen Output"))
     setuju = SubmitField(_l("Setuju"))
     tidak = SubmitField(_l("Tidak"))
     selesai = SubmitField(_l("Selesai"))
@@ -56,6 +62,15 @@ class TaskForm(FlaskForm):
         """Tidak needs a catatan."""
         if "tidak" in self._fields and self.tidak.data and not (field.data or "").strip():
             raise ValidationError(_l("Catatan wajib diisi bila keputusan Tidak: tulis apa yang harus diperbaiki."))
+
+    def validate_dokumen(self, field: Field) -> None:
+        """Size, extension and content of the Output document, checked by the engine's rules."""
+        upload = read_upload(field.data)
+        if upload is not None:
+            try:
+                documents.check(upload.filename, upload.data, max_bytes=max_bytes())
+            except InvalidTaskDataError as exc:
+                raise ValidationError(str(exc)) from exc
 
     def validate_tim(self, field: Field) -> None:
         """A team needs at least one member."""
@@ -91,9 +106,11 @@ def _context(session: Session, task: TaskView) -> dict[str, Any]:
                if task.forms_team else [])
     notes = [e for e in instances.history_of(session, task.instance_id)
              if e.kind == "task_completed" and e.catatan][-_RECENT_NOTES:][::-1]
-    who = {e.actor for e in notes if e.actor} | ({task.completed_by} if task.completed_by else set())
-    return {"step": task_step(session, task.id), "members": members, "notes": notes,
-            "names": people(session, who)}
+    docs = documents.documents_of(session, task.instance_id)
+    who = ({e.actor for e in notes if e.actor} | {d.uploaded_by for d in docs}
+           | ({task.completed_by} if task.completed_by else set()))
+    return {"step": task_step(session, task.id), "members": members, "notes": notes, "documents": docs,
+            "names": people(session, who), "accept": documents.ACCEPT, "max_bytes": max_bytes()}
 
 
 def _complete(task: TaskView, form: TaskForm) -> int | None:
@@ -110,11 +127,15 @@ def _complete(task: TaskView, form: TaskForm) -> int | None:
         valid = False
     if not valid:
         return 422
+    upload = read_upload(form.dokumen.data)
     try:
         with transaction() as session:
             instances.complete_task(
                 session, task.id, username=current_user.username, keputusan=form.keputusan,
                 catatan=form.catatan.data, team=form.tim.data if "tim" in form._fields else None)
+            if upload is not None:
+                documents.attach(session, task.id, username=current_user.username, filename=upload.filename,
+                                 data=upload.data, max_bytes=max_bytes())
     except TaskAlreadyCompleted as exc:
         return status_for(exc)
     except (ConflictError, InvalidTaskDataError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from storage.db import make_engine
 from storage.migrate import alembic_config, current_revision, upgrade
@@ -24,7 +24,9 @@ TABLES = {
     "team_member",
     "human_task",
     "audit_event",
+    "document",
 }
+HEAD = "0002"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -50,9 +52,9 @@ def test_upgrade_from_empty_then_again(scratch_db_url: str) -> None:
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
         upgrade(engine)  # nothing left to do
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
     finally:
         engine.dispose()
 
@@ -63,4 +65,26 @@ def test_downgrade_to_base_removes_everything(isolated_engine: Engine) -> None:
     assert current_revision(isolated_engine) is None
     assert set(inspect(isolated_engine).get_table_names()) <= {"alembic_version"}
     upgrade(isolated_engine)
-    assert current_revision(isolated_engine) == "0001"
+    assert current_revision(isolated_engine) == HEAD
+
+
+def test_0002_adds_documents_to_a_database_in_use(scratch_db_url: str) -> None:
+    engine = make_engine(scratch_db_url)
+    try:
+        upgrade(engine, "0001")
+        assert "document" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO unit (code, name, kind, timezone) "
+                                    "VALUES ('u', 'Unit', 'dinas', 'Asia/Jakarta')"))
+        upgrade(engine)
+        assert current_revision(engine) == HEAD
+        unique = {tuple(u["column_names"]) for u in inspect(engine).get_unique_constraints("document")}
+        assert unique == {("human_task_id",), ("instance_id", "process_id", "element_id", "version")}
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM unit")) == 1
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0001")
+        assert "document" not in inspect(engine).get_table_names()
+        assert current_revision(engine) == "0001"
+    finally:
+        engine.dispose()
