@@ -4,6 +4,7 @@ SpiffWorkflow is used only inside this package. Public modules:
 
 - :mod:`engine.deploy` — validate and store BPMN files as process definition versions;
 - :mod:`engine.instances` — start an SOP, inbox, complete a task, history;
+- :mod:`engine.documents` — a step's Output document: checked, attached with the completion;
 - :mod:`engine.calendar`, :mod:`engine.waktu` — Waktu (standard time) and due times
   on the civil-service working calendar;
 - :mod:`engine.database`, :mod:`engine.settings` — setup for callers;

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Create .venv and install Alur with its test tools; install the pinned npm
-# packages (bpmn-moddle) used by the diagram tests. Safe to run again.
+# packages (package-lock.json): bpmn-moddle for the diagram tests, bpmn-js for the
+# instance page's diagram, whose prebuilt viewer and CSS are copied into
+# web/static/vendor/bpmn-js (not committed). Safe to run again.
+#   --with-node   npm is required (tests, CI); without it npm is used when present,
+#                 and when it is missing the web app runs without the diagram.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -9,6 +13,20 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
-if [ "${1:-}" = "--with-node" ]; then
+
+install_node_packages() {
   if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
+  local vendor=web/static/vendor/bpmn-js dist=node_modules/bpmn-js/dist
+  rm -rf "$vendor"
+  mkdir -p "$vendor"
+  cp "$dist/bpmn-navigated-viewer.production.min.js" "$dist/assets/bpmn-js.css" \
+     "$dist/assets/diagram-js.css" node_modules/bpmn-js/LICENSE "$vendor/"
+}
+
+if [ "${1:-}" = "--with-node" ]; then
+  install_node_packages
+elif command -v npm >/dev/null; then
+  install_node_packages
+else
+  echo "bootstrap: npm not found; the web app will run without the instance diagram (bpmn-js)" >&2
 fi

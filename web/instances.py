@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from engine import catalog, instances
+from engine import catalog, documents, instances
 from engine.catalog import Definition
 from storage.errors import InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
+from web import diagram
 from web.access import refuse, require_instance
 from web.accounts import Account, people
 from web.db import transaction
@@ -33,6 +34,7 @@ from web.errors import status_for
 __all__ = ["Startable", "bp", "startable", "starts_from_letter"]
 
 bp = Blueprint("instances", __name__)
+bp.register_blueprint(diagram.bp)  # the instance page's diagram: XML and step states for bpmn-js
 
 _LETTER = re.compile(r"\bsurat masuk\b|\bdisposisi surat\b", re.IGNORECASE)
 _LETTER_SOP = "sop_surat_masuk"
@@ -136,7 +138,7 @@ def start(process_id: str) -> ResponseReturnValue:
 @bp.get("/proses/<int:instance_id>")
 @login_required
 def show(instance_id: int) -> ResponseReturnValue:
-    """One instance: its current steps and its history (who, when, keputusan, catatan)."""
+    """One instance: its current steps and its history (who, when, keputusan, catatan, documents)."""
     with transaction() as session:
         require_instance(session, current_user, instance_id)
         view = instances.get_instance(session, instance_id)
@@ -145,8 +147,9 @@ def show(instance_id: int) -> ResponseReturnValue:
                 if current_user.username in instances.candidates(session, t.id)}
         names = people(session, {e.actor for e in history if e.actor})
         sop_names = {d.process_id: d.name for d in catalog.list_latest(session)}
+        docs = documents.documents_of(session, instance_id)
     started = next((e for e in history if e.kind == "instance_started"), None)
     letter = started.data.get("input", {}) if started is not None else {}
     return render_template("instances/show.html", instance=view, history=history, mine=mine,
-                           names=names, sop_names=sop_names, letter=letter)
+                           names=names, sop_names=sop_names, letter=letter, documents=docs)
 
