@@ -1,7 +1,8 @@
 """Alur's web inbox: a Flask app built by :func:`create_app`.
 
 One blueprint per area — ``auth`` (log in/out), ``inbox``, ``instances``
-(start an SOP, an instance's page), ``tasks`` (the task page and its form) —
+(start an SOP, an instance's page), ``tasks`` (the task page and its form),
+``api`` (the JSON API under ``/api/v1``, described by ``web.openapi``) —
 plus ``i18n`` (language, dates) and ``errors`` (every error to an HTTP status,
 in one place). Each user action is one database transaction (``web.db``); the
 app talks to the engine's public API, never to SpiffWorkflow. Blueprints are
@@ -9,9 +10,9 @@ imported inside the factory, so importing ``web`` (as the ``alur`` command line
 does) loads no web code.
 
 Security: every form carries a CSRF token (Flask-WTF's ``CSRFProtect`` refuses a
-POST without one: 400); session cookies are HttpOnly, SameSite=Lax and Secure;
-responses forbid framing and sniffing and allow only the app's own scripts and
-styles (Content-Security-Policy).
+POST without one: 400; API calls send it in the ``X-CSRFToken`` header); session
+cookies are HttpOnly, SameSite=Lax and Secure; responses forbid framing and
+sniffing and allow only the app's own scripts and styles (Content-Security-Policy).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from engine.settings import load_settings
-    from web import auth, db, errors, i18n, inbox, instances, tasks
+    from web import api, auth, db, documents, errors, i18n, inbox, instances, tasks
     from web.settings import load_web_settings
 
     settings = load_web_settings()
@@ -80,6 +81,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     inbox.init_app(app)
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)
+    documents.init_app(app)
+    api.init_app(app)
     app.after_request(_security_headers)
     return app
 

@@ -1,0 +1,309 @@
+"""The JSON API under ``/api/v1``: inbox, tasks, completing, starting an SOP, history.
+
+The same login session (the Flask-Login cookie) and the same authorization as
+the pages (``web.access``): a task, instance or SOP outside the user's lanes,
+units and teams is 404 — the answer for an id that does not exist — and the
+attempt is logged. Described by the OpenAPI 3.1 document at
+``/api/v1/openapi.json`` (``web.openapi``), the one route open without a login.
+
+Checks run in this order: no login -> 401 (JSON, never a redirect to the login
+page); a POST without the session's CSRF token in the ``X-CSRFToken`` header ->
+400 (Flask-WTF; the blueprint is exempt from the app-wide check so that the
+login is checked first); the task or SOP -> 404 when it is not the user's, 409
+when the task is no longer ready; then the body -> 415 (not JSON), 400 (broken
+JSON), 422 (wrong fields; to start an SOP, the body and its ``process_id`` are
+read before the SOP is looked up). Errors are JSON ``{"error": {"code",
+"message"}}`` from ``web.errors``; messages are Bahasa Indonesia.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import Session
+
+from engine import instances
+from engine.instances import INBOX_PAGE, KEPUTUSAN
+from engine.views import InstanceView, TaskView
+from storage.errors import TaskAlreadyCompleted
+from web import openapi
+from web.access import refuse, require_instance, require_task, task_step
+from web.accounts import people, unit_members
+from web.db import transaction
+from web.errors import api_error
+from web.instances import startable
+
+__all__ = ["bp", "init_app"]
+
+bp = Blueprint("api", __name__, url_prefix=openapi.API_PREFIX)
+_PUBLIC = frozenset({"api.openapi_document"})
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class InvalidRequest(Exception):
+    """A request the API refuses with 422; ``fields`` maps request fields to what is wrong."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Data tidak valid: " + "; ".join(f"{name}: {problem}" for name, problem in fields.items()))
+        self.fields = fields
+
+
+def init_app(app: Flask) -> None:
+    """Register the API on ``app`` (after ``CSRFProtect``, which it checks itself, see above)."""
+    app.extensions["csrf"].exempt(bp)
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def _guard() -> None:
+    if request.endpoint in _PUBLIC:
+        return
+    if not current_user.is_authenticated:
+        abort(401)
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        current_app.extensions["csrf"].protect()  # POST/PUT/PATCH/DELETE only: 400 via web.errors
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(InvalidRequest)
+def _on_invalid(exc: InvalidRequest) -> ResponseReturnValue:
+    return api_error(422, str(exc), fields=exc.fields)
+
+
+# --- reading request bodies -------------------------------------------------------------------
+
+def _json_object(allowed: Collection[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The JSON object body and a problem for each field not in ``allowed``.
+
+    Raises 415 (not ``application/json``), 400 (not JSON) via Flask, and
+    :class:`InvalidRequest` when the JSON is not an object.
+    """
+    data = request.get_json()
+    if not isinstance(data, dict):
+        raise InvalidRequest({"body": "Kirim sebuah objek JSON."})
+    return data, {name: "Kolom ini tidak dikenal." for name in data if name not in allowed}
+
+
+def _text(data: dict[str, Any], problems: dict[str, str], name: str, *, max_length: int,
+          required: bool = False) -> str | None:
+    """Field ``name`` as a string (None when absent or null); a problem when wrong."""
+    value = data.get(name)
+    if value is None or (required and isinstance(value, str) and not value.strip()):
+        if required:
+            problems[name] = "Wajib diisi."
+        return None
+    if not isinstance(value, str):
+        problems[name] = "Harus berupa teks."
+    elif len(value) > max_length:
+        problems[name] = f"Paling banyak {max_length} karakter."
+    else:
+        return value
+    return None
+
+
+def _usernames(data: dict[str, Any], problems: dict[str, str], name: str) -> list[str] | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems[name] = "Harus berupa daftar nama pengguna."
+        return None
+    return value
+
+
+def _date(data: dict[str, Any], problems: dict[str, str], name: str) -> date | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    problems[name] = "Tanggal dalam bentuk TTTT-BB-HH, mis. 2026-03-05."
+    return None
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+def _task_json(task: TaskView, now: datetime) -> dict[str, Any]:
+    overdue = task.state == "ready" and task.due_at is not None and task.due_at < now
+    return {**task.to_json(), "overdue": overdue}
+
+
+def _instance_json(view: InstanceView, now: datetime) -> dict[str, Any]:
+    return {**view.to_json(), "ready_tasks": [_task_json(t, now) for t in view.ready_tasks]}
+
+
+def _instance_detail(session: Session, view: InstanceView, input_data: dict[str, Any] | None) -> dict[str, Any]:
+    """The instance with its incoming letter (from the start's input data) and the user's ready tasks."""
+    mine = [t.id for t in view.ready_tasks if current_user.username in instances.candidates(session, t.id)]
+    data = input_data or {}
+    letter = ({"nomor_surat": data["nomor_surat"], "tanggal_surat": data["tanggal_surat"]}
+              if data.get("nomor_surat") and data.get("tanggal_surat") else None)
+    return {**_instance_json(view, datetime.now(UTC)), "letter": letter, "my_task_ids": mine}
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    """The OpenAPI 3.1 document of this API (no login needed)."""
+    document = openapi.document(cookie_name=current_app.config["SESSION_COOKIE_NAME"])
+    return current_app.response_class(json.dumps(document, ensure_ascii=False, indent=1),
+                                      mimetype="application/json")
+
+
+@bp.get("/csrf-token")
+def csrf_token() -> ResponseReturnValue:
+    """This session's CSRF token, for the ``X-CSRFToken`` header of POST requests."""
+    return jsonify(csrf_token=generate_csrf(), header=openapi.CSRF_HEADER)
+
+
+@bp.get("/processes")
+def processes() -> ResponseReturnValue:
+    """The SOPs the user may start, by name."""
+    with transaction() as session:
+        sops = startable(session, current_user)
+    return jsonify(processes=[{"process_id": s.process_id, "name": s.name, "unit_codes": list(s.unit_codes),
+                               "starts_from_letter": s.letter} for s in sops])
+
+
+@bp.get("/inbox")
+def inbox() -> ResponseReturnValue:
+    """Ready tasks of the user's lanes and teams, soonest due first: ``?sop=``, ``?limit=`` (1..100)."""
+    sop = request.args.get("sop") or None
+    raw_limit = request.args.get("limit", str(INBOX_PAGE))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= INBOX_PAGE:
+        raise InvalidRequest({"limit": f"Bilangan bulat 1 sampai {INBOX_PAGE}."})
+    limit = int(raw_limit)
+    with transaction() as session:
+        tasks = instances.inbox(session, current_user.username, process_id=sop, limit=limit)
+        total = instances.inbox_count(session, current_user.username, process_id=sop)
+    now = datetime.now(UTC)
+    return jsonify(tasks=[_task_json(t, now) for t in tasks], total=total, limit=limit, sop=sop)
+
+
+@bp.get("/tasks/<task_id>")
+def task(task_id: str) -> ResponseReturnValue:
+    """One task the user may see, with its step and what the user may do with it."""
+    with transaction() as session:
+        view = require_task(session, current_user, task_id)
+        step = task_step(session, task_id)
+        ready = view.state == "ready"
+        can_complete = ready and current_user.username in instances.candidates(session, task_id)
+        choices = unit_members(session, view.unit_code) if ready and view.forms_team else []
+    step_json = None if step is None else {
+        "row": step.row, "text": step.text, "kelengkapan": step.kelengkapan, "waktu": step.waktu,
+        "waktu_text": step.waktu_text, "output": step.output, "keterangan": step.keterangan}
+    return jsonify({**_task_json(view, datetime.now(UTC)), "step": step_json, "can_complete": can_complete,
+                    "team_choices": [{"username": m.username, "full_name": m.full_name} for m in choices]})
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete(task_id: str) -> ResponseReturnValue:
+    """Complete a ready task: ``{keputusan?, catatan?, tim?}`` (see ``CompleteRequest``)."""
+    with transaction() as session:
+        view = require_task(session, current_user, task_id)
+    if view.state != "ready":
+        raise TaskAlreadyCompleted(task_id)
+    data, problems = _json_object(("keputusan", "catatan", "tim"))
+    keputusan = data.get("keputusan")
+    if keputusan is not None and keputusan not in KEPUTUSAN:
+        problems["keputusan"] = "Pilih \"setuju\" atau \"tidak\"."
+    elif view.is_review and keputusan is None:
+        problems["keputusan"] = "Langkah pemeriksaan: pilih \"setuju\" atau \"tidak\"."
+    elif not view.is_review and keputusan is not None:
+        problems["keputusan"] = "Langkah ini bukan langkah pemeriksaan: keputusan tidak dipakai."
+    catatan = _text(data, problems, "catatan", max_length=openapi.CATATAN_MAX)
+    if keputusan == "tidak" and not (catatan or "").strip() and "catatan" not in problems:
+        problems["catatan"] = "Catatan wajib diisi bila keputusan Tidak: tulis apa yang harus diperbaiki."
+    team = _usernames(data, problems, "tim")
+    if view.forms_team and not team and "tim" not in problems:
+        problems["tim"] = "Pilih sedikitnya satu anggota tim."
+    elif not view.forms_team and team:
+        problems["tim"] = "Langkah ini tidak membentuk tim."
+    if problems:
+        raise InvalidRequest(problems)
+    with transaction() as session:
+        after = instances.complete_task(session, task_id, username=current_user.username,
+                                        keputusan=keputusan, catatan=catatan, team=team)
+        done = instances.get_task(session, task_id)
+    now = datetime.now(UTC)
+    return jsonify(task=_task_json(done, now), instance=_instance_json(after, now))
+
+
+@bp.post("/instances")
+def start() -> ResponseReturnValue:
+    """Start an SOP the user may start (see ``StartRequest``); 201 with the new instance."""
+    data, problems = _json_object(("process_id", "title", "unit_code", "nomor_surat", "tanggal_surat"))
+    process_id = _text(data, problems, "process_id", max_length=openapi.ID_MAX, required=True)
+    if process_id is None:
+        raise InvalidRequest(problems)
+    with transaction() as session:
+        sop = next((s for s in startable(session, current_user) if s.process_id == process_id), None)
+    if sop is None:
+        refuse(current_user, "process", process_id)
+    title = _text(data, problems, "title", max_length=openapi.TITLE_MAX, required=True)
+    unit_code = _text(data, problems, "unit_code", max_length=openapi.ID_MAX)
+    nomor = _text(data, problems, "nomor_surat", max_length=openapi.NOMOR_SURAT_MAX)
+    tanggal = _date(data, problems, "tanggal_surat")
+    if unit_code is None and len(sop.unit_codes) == 1 and "unit_code" not in problems:
+        unit_code = sop.unit_codes[0]
+    if unit_code not in sop.unit_codes and "unit_code" not in problems:
+        problems["unit_code"] = f"Pilih salah satu: {', '.join(sop.unit_codes)}."
+    if sop.letter:
+        if nomor is None or not nomor.strip():
+            problems["nomor_surat"] = "Isi nomor surat masuk."
+        if tanggal is None:
+            problems["tanggal_surat"] = "Isi tanggal surat masuk."
+    else:
+        problems.update({name: "SOP ini tidak dimulai dari surat masuk."
+                         for name in ("nomor_surat", "tanggal_surat") if data.get(name) is not None})
+    if problems:
+        raise InvalidRequest(problems)
+    letter = ({"nomor_surat": nomor.strip(), "tanggal_surat": tanggal.isoformat()}
+              if sop.letter and nomor and tanggal else {})
+    with transaction() as session:
+        view = instances.start_instance(session, process_id=sop.process_id, unit_code=unit_code or "",
+                                        title=title or "", username=current_user.username, input_data=letter)
+        body = _instance_detail(session, view, letter)
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.instance", instance_id=view.id)
+    return response
+
+
+@bp.get("/instances/<int:instance_id>")
+def instance(instance_id: int) -> ResponseReturnValue:
+    """One instance the user may see, with its letter and the user's ready tasks in it."""
+    with transaction() as session:
+        require_instance(session, current_user, instance_id)
+        view = instances.get_instance(session, instance_id)
+        started = next((e for e in instances.history_of(session, instance_id) if e.kind == "instance_started"),
+                       None)
+        body = _instance_detail(session, view, started.data.get("input") if started is not None else None)
+    return jsonify(body)
+
+
+@bp.get("/instances/<int:instance_id>/history")
+def history(instance_id: int) -> ResponseReturnValue:
+    """The instance's audit history, oldest first, with the actors' full names."""
+    with transaction() as session:
+        require_instance(session, current_user, instance_id)
+        entries = instances.history_of(session, instance_id)
+        names = people(session, {e.actor for e in entries if e.actor})
+    return jsonify(instance_id=instance_id, entries=[e.to_json() for e in entries], names=names)

@@ -1,0 +1,350 @@
+"""The OpenAPI 3.1 description of Alur's JSON API (``/api/v1``), built as a Python dict.
+
+Served by ``GET /api/v1/openapi.json`` (:func:`document`). Schemas are JSON
+Schema 2020-12, as OpenAPI 3.1 uses; every response object lists all its
+properties and allows no others, so ``tests/web/test_api.py`` — which checks the
+document against the OpenAPI 3.1 schema, compares its paths with the routes of
+the ``api`` blueprint and validates every response the tests receive — notices
+a field added or dropped on one side only.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from engine.instances import INBOX_PAGE, KEPUTUSAN
+
+__all__ = ["API_PREFIX", "CSRF_HEADER", "ERROR_CODES", "document"]
+
+API_PREFIX = "/api/v1"
+CSRF_HEADER = "X-CSRFToken"
+ID_MAX = 200
+TITLE_MAX = 255
+CATATAN_MAX = 4000
+NOMOR_SURAT_MAX = 100
+
+ERROR_CODES = (
+    "bad_request", "csrf_failed", "unauthenticated", "not_found", "method_not_allowed",
+    "conflict", "task_already_completed", "stale_instance", "payload_too_large",
+    "unsupported_media_type", "invalid_data", "server_error",
+)
+HISTORY_KINDS = (
+    "instance_started", "task_ready", "task_completed", "team_formed", "called_process_started",
+    "called_process_completed", "instance_completed", "task_cancelled",
+)
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _or_null(schema: Schema) -> Schema:
+    """``schema`` that also allows ``null`` (``type: [..., "null"]``, OpenAPI 3.1 style)."""
+    result = dict(schema)
+    result["type"] = [schema["type"], "null"]
+    if "enum" in schema:
+        result["enum"] = [*schema["enum"], None]
+    return result
+
+
+def _object(properties: dict[str, Schema], description: str, required: list[str] | None = None) -> Schema:
+    """A closed object: every property listed (all required unless ``required`` says which)."""
+    return {"type": "object", "description": description, "additionalProperties": False,
+            "required": list(properties) if required is None else required, "properties": properties}
+
+
+_TEXT: Schema = {"type": "string"}
+_DATETIME: Schema = {"type": "string", "format": "date-time",
+                     "description": "ISO 8601 with offset, UTC (e.g. 2026-03-05T01:00:00+00:00)"}
+_USERNAME: Schema = {"type": "string", "description": "login name, e.g. staf1.kecamatan"}
+
+_TASK: dict[str, Schema] = {
+    "id": {"type": "string", "description": "task id (the BPMN user task instance's UUID)"},
+    "instance_id": {"type": "integer"},
+    "instance_title": {"type": "string", "description": "the instance's perihal"},
+    "unit_code": {"type": "string", "description": "unit (office) the instance runs in, e.g. kecamatan-contoh"},
+    "process_id": {"type": "string", "description": "BPMN process id of the SOP the step belongs to "
+                                                    "(a called SOP's id for a step of a call activity)"},
+    "process_name": {"type": "string"},
+    "step_id": {"type": "string", "description": "BPMN id of the user task, e.g. Step_04"},
+    "step_name": {"type": "string"},
+    "lane": {"type": "string", "description": "the Pelaksana (lane) the step belongs to"},
+    "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
+    "iteration": {"type": "integer", "minimum": 1,
+                  "description": "the nth time this step became ready in this instance"},
+    "is_review": {"type": "boolean", "description": "a review step: completing it needs a keputusan"},
+    "forms_team": _or_null({"type": "string", "description": "name of the team lane whose members this "
+                                                             "step names (tim required on completing)"}),
+    "ready_at": _DATETIME,
+    "due_at": _or_null(_DATETIME | {"description": "due time from the step's Waktu on the unit's "
+                                                   "working calendar; null without a Waktu"}),
+    "waktu": _or_null({"type": "string", "description": "the step's Waktu as an ISO 8601 duration "
+                                                        "(P1D = one working day)"}),
+    "completed_at": _or_null(_DATETIME),
+    "completed_by": _or_null(_USERNAME),
+    "overdue": {"type": "boolean", "description": "ready and past its due time"},
+}
+
+_STEP: dict[str, Schema] = {
+    "row": _or_null({"type": "string", "description": "row label in the source SOP table"}),
+    "text": _or_null({"type": "string", "description": "the Kegiatan as the SOP words it"}),
+    "kelengkapan": _or_null(_TEXT),
+    "waktu": _or_null({"type": "string", "description": "ISO 8601 duration"}),
+    "waktu_text": _or_null({"type": "string", "description": "the Waktu as the SOP words it"}),
+    "output": _or_null(_TEXT),
+    "keterangan": _or_null(_TEXT),
+}
+
+_INSTANCE: dict[str, Schema] = {
+    "id": {"type": "integer"},
+    "title": {"type": "string", "description": "perihal"},
+    "process_id": {"type": "string"},
+    "process_name": {"type": "string"},
+    "version": {"type": "integer", "minimum": 1, "description": "version of the SOP's diagram it runs"},
+    "unit_code": {"type": "string"},
+    "status": {"type": "string", "enum": ["running", "completed", "error"]},
+    "started_at": _DATETIME,
+    "completed_at": _or_null(_DATETIME),
+    "ready_tasks": {"type": "array", "items": _ref("Task"), "description": "the steps waiting now"},
+}
+
+_LETTER: Schema = _object({
+    "nomor_surat": {"type": "string"},
+    "tanggal_surat": {"type": "string", "format": "date"},
+}, "the incoming letter the SOP was started from")
+
+_SCHEMAS: dict[str, Schema] = {
+    "Task": _object(_TASK, "A user task (a step of a running SOP) as the inbox lists it."),
+    "Step": _object(_STEP, "The SOP step a task carries out: Kegiatan text and Mutu Baku."),
+    "Member": _object({"username": _USERNAME, "full_name": {"type": "string"}}, "A person of the unit."),
+    "TaskDetail": _object(_TASK | {
+        "step": {"anyOf": [_ref("Step"), {"type": "null"}]},
+        "can_complete": {"type": "boolean", "description": "ready, and the user holds its lane"},
+        "team_choices": {"type": "array", "items": _ref("Member"),
+                         "description": "for a ready step that forms a team: the unit's people to pick "
+                                        "from; otherwise empty"},
+    }, "A user task with its step and what the user may do with it."),
+    "Inbox": _object({
+        "tasks": {"type": "array", "items": _ref("Task"), "description": "soonest due first"},
+        "total": {"type": "integer", "minimum": 0, "description": "ready tasks in all (without limit)"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": INBOX_PAGE},
+        "sop": _or_null({"type": "string", "description": "the sop filter applied"}),
+    }, "The ready tasks of the lanes the user holds, in every unit, and of the teams they are named to."),
+    "Instance": _object(_INSTANCE, "A process instance: one run of an SOP in a unit."),
+    "InstanceDetail": _object(_INSTANCE | {
+        "letter": {"anyOf": [_ref("Letter"), {"type": "null"}]},
+        "my_task_ids": {"type": "array", "items": {"type": "string"},
+                        "description": "ids of the ready tasks the user may complete"},
+    }, "A process instance with the letter it started from and the user's part in it."),
+    "Letter": _LETTER,
+    "HistoryEntry": _object({
+        "id": {"type": "integer"},
+        "occurred_at": _DATETIME,
+        "kind": {"type": "string", "enum": list(HISTORY_KINDS)},
+        "actor": _or_null(_USERNAME),
+        "process_id": _or_null(_TEXT),
+        "step_id": _or_null(_TEXT),
+        "step_name": _or_null(_TEXT),
+        "keputusan": _or_null({"type": "string", "enum": list(KEPUTUSAN)}),
+        "catatan": _or_null(_TEXT),
+        "data": {"type": "object", "description": "details by kind, e.g. the input of instance_started, "
+                                                  "the due time of task_ready, the members of team_formed"},
+    }, "One audit event of an instance."),
+    "History": _object({
+        "instance_id": {"type": "integer"},
+        "entries": {"type": "array", "items": _ref("HistoryEntry"), "description": "oldest first"},
+        "names": {"type": "object", "additionalProperties": {"type": "string"},
+                  "description": "full names of the actors, by username"},
+    }, "The audit history of an instance (append-only)."),
+    "Startable": _object({
+        "process_id": {"type": "string"},
+        "name": {"type": "string"},
+        "unit_codes": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                       "description": "units where the user may start it"},
+        "starts_from_letter": {"type": "boolean",
+                               "description": "nomor_surat and tanggal_surat are required to start it"},
+    }, "An SOP the user may start: its first step belongs to a lane they hold."),
+    "ProcessList": _object({"processes": {"type": "array", "items": _ref("Startable")}},
+                           "The SOPs the user may start, by name."),
+    "CsrfToken": _object({
+        "csrf_token": {"type": "string"},
+        "header": {"type": "string", "const": CSRF_HEADER, "description": "the header to send it in"},
+    }, "A CSRF token for this session's POST requests."),
+    "CompleteRequest": {
+        "type": "object", "additionalProperties": False,
+        "description": "Completes a ready task. keputusan is required on a review step and refused "
+                       "elsewhere; catatan is required (not blank) with keputusan \"tidak\"; tim is "
+                       "required (at least one username of the unit) on a step that forms a team "
+                       "and refused elsewhere.",
+        "properties": {
+            "keputusan": _or_null({"type": "string", "enum": list(KEPUTUSAN)}),
+            "catatan": _or_null({"type": "string", "maxLength": CATATAN_MAX}),
+            "tim": _or_null({"type": "array", "items": _USERNAME}),
+        },
+    },
+    "CompleteResult": _object({"task": _ref("Task"), "instance": _ref("Instance")},
+                              "The completed task and its instance afterwards."),
+    "StartRequest": {
+        "type": "object", "additionalProperties": False, "required": ["process_id", "title"],
+        "description": "Starts an SOP. unit_code may be left out when the user may start it in one "
+                       "unit only; nomor_surat and tanggal_surat are required for an SOP that starts "
+                       "from a letter (starts_from_letter) and refused for the others.",
+        "properties": {
+            "process_id": {"type": "string", "minLength": 1, "maxLength": ID_MAX},
+            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX,
+                      "description": "perihal; not blank"},
+            "unit_code": _or_null({"type": "string", "maxLength": ID_MAX}),
+            "nomor_surat": _or_null({"type": "string", "minLength": 1, "maxLength": NOMOR_SURAT_MAX}),
+            "tanggal_surat": _or_null({"type": "string", "format": "date"}),
+        },
+    },
+    "Error": _object({"error": _object({
+        "code": {"type": "string", "enum": list(ERROR_CODES)},
+        "message": {"type": "string", "description": "for people, Bahasa Indonesia"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "422 only: what is wrong, by request field"},
+    }, "what went wrong", required=["code", "message"])}, "Every error answer."),
+}
+
+
+def _error(description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+_RESPONSES: dict[str, Schema] = {
+    "BadRequest": _error("bad_request: the body is not valid JSON; csrf_failed: the X-CSRFToken header "
+                         "is missing or wrong (or, over HTTPS, the Referer is not this site)."),
+    "Unauthenticated": _error("unauthenticated: no valid login session. The API never redirects to "
+                              "the login page."),
+    "NotFound": _error("not_found: it does not exist, or it is outside the user's lanes, units and "
+                       "teams — the same answer for both; the attempt is logged."),
+    "Conflict": _error("task_already_completed: the task is no longer ready (a second submit, or "
+                       "someone else was first); stale_instance: the instance changed meanwhile. "
+                       "Nothing was changed."),
+    "UnsupportedMediaType": _error("unsupported_media_type: the body is not sent as application/json."),
+    "Invalid": _error("invalid_data: a parameter or field is wrong (see error.fields), or the engine "
+                      "refused the data. Nothing was changed."),
+    "ServerError": _error("server_error."),
+}
+
+
+def _op(operation_id: str, summary: str, ok: Schema, *errors: str, post: bool = False,
+        body: str | None = None, parameters: list[Schema] | None = None) -> Schema:
+    """One operation: ``ok`` is its success response (status -> response object)."""
+    responses: dict[str, Schema] = dict(ok)
+    status_of = {"BadRequest": "400", "Unauthenticated": "401", "NotFound": "404", "Conflict": "409",
+                 "UnsupportedMediaType": "415", "Invalid": "422"}
+    for name in ("Unauthenticated", *errors):
+        responses[status_of[name]] = {"$ref": f"#/components/responses/{name}"}
+    responses["5XX"] = {"$ref": "#/components/responses/ServerError"}
+    operation: Schema = {"operationId": operation_id, "summary": summary,
+                         "responses": dict(sorted(responses.items()))}
+    if parameters:
+        operation["parameters"] = parameters
+    if post:
+        operation["security"] = [{"sessionCookie": [], "csrfToken": []}]
+    if body:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": _ref(body)}}}
+    return operation
+
+
+def _json(schema: str, description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+_TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_INSTANCE_ID = {"name": "instance_id", "in": "path", "required": True,
+                "schema": {"type": "integer", "minimum": 0}}
+
+_PATHS: dict[str, Schema] = {
+    "/openapi.json": {"get": {
+        "operationId": "getOpenApi", "summary": "This document (no login needed).", "security": [],
+        "responses": {"200": {"description": "the OpenAPI 3.1 document",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "5XX": {"$ref": "#/components/responses/ServerError"}}}},
+    "/csrf-token": {"get": _op(
+        "getCsrfToken", "A CSRF token for the X-CSRFToken header of POST requests.",
+        {"200": _json("CsrfToken", "the token; valid as long as the login")})},
+    "/processes": {"get": _op(
+        "listProcesses", "The SOPs the user may start (their first step is in a lane the user holds).",
+        {"200": _json("ProcessList", "startable SOPs")})},
+    "/inbox": {"get": _op(
+        "getInbox", "Ready tasks of the user's lanes and teams, soonest due first.",
+        {"200": _json("Inbox", "the inbox")}, "Invalid",
+        parameters=[
+            {"name": "sop", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "only tasks of this SOP (BPMN process id); an id without tasks gives an "
+                            "empty list"},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": INBOX_PAGE, "default": INBOX_PAGE},
+             "description": "at most this many tasks; outside 1..100 is 422"},
+        ])},
+    "/tasks/{task_id}": {"parameters": [_TASK_ID], "get": _op(
+        "getTask", "One task (ready or done) of the user's lanes or done by the user.",
+        {"200": _json("TaskDetail", "the task")}, "NotFound")},
+    "/tasks/{task_id}/complete": {"parameters": [_TASK_ID], "post": _op(
+        "completeTask", "Complete a ready task: Selesai, or Setuju/Tidak on a review step.",
+        {"200": _json("CompleteResult", "completed")},
+        "BadRequest", "NotFound", "Conflict", "UnsupportedMediaType", "Invalid",
+        post=True, body="CompleteRequest")},
+    "/instances": {"post": _op(
+        "startInstance", "Start an SOP in a unit (404 for an SOP the user may not start).",
+        {"201": _json("InstanceDetail", "started") | {"headers": {"Location": {
+            "description": "the new instance's URL", "schema": {"type": "string"}}}}},
+        "BadRequest", "NotFound", "UnsupportedMediaType", "Invalid", post=True, body="StartRequest")},
+    "/instances/{instance_id}": {"parameters": [_INSTANCE_ID], "get": _op(
+        "getInstance", "One instance in which the user holds a lane of a task (ready or done).",
+        {"200": _json("InstanceDetail", "the instance")}, "NotFound")},
+    "/instances/{instance_id}/history": {"parameters": [_INSTANCE_ID], "get": _op(
+        "getHistory", "The instance's audit history: who, when, keputusan, catatan.",
+        {"200": _json("History", "the history")}, "NotFound")},
+}
+
+_DESCRIPTION = f"""\
+Alur's JSON API: the inbox, tasks, starting an SOP and an instance's history, with the
+same rules as the web pages: a user sees only the tasks and instances of the lanes they
+hold in their unit(s) and of the teams they were named to; anything else is 404 (the same
+answer as for an id that does not exist) and the attempt is logged.
+
+**Authentication**: the web app's login session. Log in through the login page
+(`/masuk`); the browser then sends the session cookie. Without a valid session every
+operation but this document answers 401 with a JSON error, never a redirect.
+
+**CSRF**: every POST needs the session's CSRF token in the `{CSRF_HEADER}` header (get it
+from `GET {API_PREFIX}/csrf-token`, or the `csrf_token` of any page's form); over HTTPS the
+`Referer` must be this site too. Without it: 400, code `csrf_failed`.
+
+Checks run in this order: login (401); CSRF (400); the task or SOP (404 when it is not
+the user's, 409 when the task is no longer ready); the body (415 not JSON, 400 broken
+JSON, 422 wrong fields — to start an SOP, a body without a valid `process_id` is 422
+before the SOP is looked up).
+
+**Errors**: `{{"error": {{"code": ..., "message": ...}}}}`, the message in Bahasa Indonesia;
+422 adds `fields` (what is wrong, by request field). Times are ISO 8601 in UTC; show them
+in the unit's time zone.
+"""
+
+
+def document(*, cookie_name: str) -> Schema:
+    """The OpenAPI 3.1 document; ``cookie_name`` is the session cookie's name (app setting)."""
+    return copy.deepcopy({
+        "openapi": "3.1.0",
+        "info": {"title": "Alur API", "version": "1.0.0", "description": _DESCRIPTION},
+        "servers": [{"url": API_PREFIX}],
+        "security": [{"sessionCookie": []}],
+        "paths": _PATHS,
+        "components": {
+            "schemas": _SCHEMAS,
+            "responses": _RESPONSES,
+            "securitySchemes": {
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": cookie_name,
+                                  "description": "Flask-Login session, set by logging in at /masuk"},
+                "csrfToken": {"type": "apiKey", "in": "header", "name": CSRF_HEADER,
+                              "description": f"the session's CSRF token (GET {API_PREFIX}/csrf-token)"},
+            },
+        },
+    })
