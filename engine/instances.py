@@ -340,6 +340,9 @@ def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
     row = instances.get(session, instance_id)
     definitions = _definitions_of(session, row)
     usernames: dict[int, str] = {}
+    unit = org.get_unit(session, row.unit_id)
+    calendar = calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+    timing = {h.id: h for h in tasks.tasks_of_instance(session, instance_id)}
     entries = []
     for event in history.for_instance(session, instance_id):
         if event.actor_id is not None and event.actor_id not in usernames:
@@ -352,8 +355,20 @@ def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
             process_id=event.process_id, step_id=event.element_id,
             step_name=step.name if step else None, keputusan=event.keputusan, catatan=event.catatan,
             data=json.loads(event.data_json or "{}"),
+            **_timing(timing.get(event.human_task_id or ""), calendar, event.kind),
         ))
     return entries
+
+
+def _timing(human: HumanTask | None, calendar: Any, kind: str) -> dict[str, Any]:
+    """Time taken against the Waktu for a ``task_completed`` event (empty otherwise)."""
+    if kind != "task_completed" or human is None or human.completed_at is None:
+        return {}
+    return {
+        "waktu": human.waktu,
+        "working_minutes": calendar.working_minutes_between(human.ready_at, human.completed_at),
+        "on_time": human.completed_at <= human.due_at if human.due_at is not None else None,
+    }
 
 
 def candidates(session: Session, task_id: str) -> list[str]:

@@ -71,7 +71,13 @@ class InstanceView(_View):
 
 @dataclass(frozen=True)
 class HistoryEntry(_View):
-    """One audit event, as auditors replay it."""
+    """One audit event, as auditors replay it.
+
+    For ``task_completed``: ``waktu`` is the step's standard time (ISO 8601),
+    ``working_minutes`` the working time from ready to completed on the unit's
+    calendar, and ``on_time`` whether it was completed by its due time (None
+    when the step has no Waktu).
+    """
 
     id: int
     occurred_at: datetime
@@ -83,3 +89,6 @@ class HistoryEntry(_View):
     keputusan: str | None
     catatan: str | None
     data: dict[str, Any]
+    waktu: str | None = None
+    working_minutes: int | None = None
+    on_time: bool | None = None

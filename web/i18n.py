@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_timedelta, get_month_names
 from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 from flask_login import current_user
 
+from engine.waktu import Waktu
 from web.accounts import unit_timezones
 from web.auth import safe_next
 from web.db import transaction
@@ -101,6 +102,28 @@ def _long_date(value: date | str | None) -> str:
     return format_date(day, "long", locale=get_locale())
 
 
+def _working_time(minutes: int | None) -> str:
+    """Working minutes as "2 jam 5 menit" / "2 h 5 min"; "-" for None."""
+    if minutes is None:
+        return "-"
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return gettext("%(h)d jam %(m)d menit", h=hours, m=rest)
+    if hours:
+        return gettext("%(h)d jam", h=hours)
+    return gettext("%(m)d menit", m=rest)
+
+
+def _standard_time(iso: str | None) -> str:
+    """A Waktu (ISO 8601, e.g. ``P1D``) as the SOP writes it: "1 hari" / "1 working day"."""
+    if not iso:
+        return "-"
+    waktu = Waktu.from_iso(iso)
+    names = {"menit": gettext("menit"), "jam": gettext("jam"), "hari": gettext("hari kerja"),
+             "minggu": gettext("minggu")}
+    return f"{waktu.amount} {names[waktu.unit]}"
+
+
 def _is_overdue(due_at: datetime | None) -> bool:
     return due_at is not None and due_at < datetime.now(UTC)
 
@@ -110,7 +133,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "id")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=_locale, timezone_selector=_timezone)
-    app.jinja_env.filters.update(waktu=local_datetime, sejak=_since, tanggal=_long_date)
+    app.jinja_env.filters.update(waktu=local_datetime, sejak=_since, tanggal=_long_date,
+                                  lama_kerja=_working_time, waktu_baku=_standard_time)
     app.jinja_env.tests["overdue"] = _is_overdue
     app.context_processor(lambda: {"current_language": _locale(), "languages": LANGUAGES})
     app.register_blueprint(bp)

@@ -152,6 +152,10 @@ _SCHEMAS: dict[str, Schema] = {
         "catatan": _or_null(_TEXT),
         "data": {"type": "object", "description": "details by kind, e.g. the input of instance_started, "
                                                   "the due time of task_ready, the members of team_formed"},
+        "waktu": _or_null({"type": "string", "description": "task_completed: the step's Waktu (ISO 8601)"}),
+        "working_minutes": _or_null({"type": "integer", "description": "task_completed: working minutes "
+                                     "from ready to completed on the unit's calendar"}),
+        "on_time": _or_null({"type": "boolean", "description": "task_completed: completed by its due time"}),
     }, "One audit event of an instance."),
     "History": _object({
         "instance_id": {"type": "integer"},

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,11 +31,38 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, db_path: Path) -> Iterator[str]:
+    """This test's SQLite copy, or a throwaway PostgreSQL database set up as `alur init` does."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{db_path}"
+        return
+    admin_url = os.environ.get("ALUR_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.skip("ALUR_TEST_POSTGRES_URL not set")
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"alur_gunicorn_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    env = {**os.environ, "ALUR_DATABASE_URL": url}
+    subprocess.run([str(Path(sys.executable).parent / "alur"), "init"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
-def server(db_path: Path) -> Iterator[str]:
+def server(database_url: str) -> Iterator[str]:
     """gunicorn serving web.wsgi:app with 3 workers on this test's database."""
     port = _free_port()
-    env = {**os.environ, "ALUR_DATABASE_URL": f"sqlite:///{db_path}", "ALUR_SECRET_KEY": "uji-rahasia",
+    env = {**os.environ, "ALUR_DATABASE_URL": database_url, "ALUR_SECRET_KEY": "uji-rahasia",
            "ALUR_SESSION_COOKIE_SECURE": "0", "ALUR_BIND": f"127.0.0.1:{port}", "ALUR_WORKERS": "3"}
     process = subprocess.Popen([str(GUNICORN), "--config", "web/gunicorn_conf.py", "web.wsgi:app"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
