@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.deploy import DeployedProcess, deploy_directory
 from engine.settings import Settings
 from storage import db, demo, migrate
 
@@ -36,6 +38,19 @@ class Database:
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision."""
         migrate.upgrade(self.engine)
+
+    def initialize(self, bpmn_dir: Path, *, demo: bool = True) -> list[DeployedProcess]:
+        """Set up as ``alur init`` does: migrate, deploy every diagram of ``bpmn_dir``, load the demo org.
+
+        Idempotent: unchanged diagrams keep their versions, demo data is not duplicated.
+        Raises ``DeployError`` (nothing deployed) for a bad diagram.
+        """
+        self.migrate()
+        with self.transaction() as session:
+            deployed = deploy_directory(session, bpmn_dir)
+        if demo:
+            self.load_demo_org()
+        return deployed
 
     def load_demo_org(self) -> None:
         """Load the three demo units and their users (idempotent)."""

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from engine.settings import DEFAULT_UPLOAD_MAX_BYTES
-from engine.views import _View
+from engine.views import JsonView
 from storage import documents, history, org, tasks
 from storage.errors import AlurError, InvalidTaskDataError, PermissionDeniedError
 from storage.models import Document, HumanTask
@@ -95,7 +95,7 @@ class CheckedFile:
 
 
 @dataclass(frozen=True)
-class DocumentView(_View):
+class DocumentView(JsonView):
     """A stored document as callers see it (no content). ``size_bytes`` in bytes, ``sha256`` hex.
 
     ``version`` is the nth document of this step in the instance; ``iteration``

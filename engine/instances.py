@@ -40,7 +40,7 @@ from storage.errors import (
 )
 from storage.models import HumanTask, ProcessInstance
 
-__all__ = ["KEPUTUSAN", "candidates", "complete_task", "get_instance", "get_task", "history_of", "inbox", "inbox_count", "starters",
+__all__ = ["KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "get_instance", "get_task", "history_of", "inbox", "inbox_count", "starters", "step_of_task",
            "start_instance"]
 
 KEPUTUSAN = ("setuju", "tidak")
@@ -201,6 +201,35 @@ def _can_perform(session: Session, user_id: int, human: HumanTask) -> bool:
     if human.team_id is not None:
         return user_id in org.team_member_ids(session, human.team_id)
     return human.role_id is not None and human.role_id in {r.id for r in org.roles_of(session, user_id)}
+
+
+def can_see_instance(session: Session, instance_id: int, username: str) -> bool:
+    """Whether ``username`` holds the lane of one of the instance's tasks, ready or done, or completed one.
+
+    The same rule as completing a task (role of the lane, or member of the team),
+    applied to every task the instance has had. Raises ``UserNotFound``.
+    """
+    user = org.get_user_by_username(session, username)
+    my_roles = {r.id for r in org.roles_of(session, user.id)}
+    teams: dict[int, bool] = {}
+    for human in tasks.tasks_of_instance(session, instance_id):
+        if human.completed_by_id == user.id or (human.role_id is not None and human.role_id in my_roles):
+            return True
+        if human.team_id is not None:
+            if human.team_id not in teams:
+                teams[human.team_id] = user.id in org.team_member_ids(session, human.team_id)
+            if teams[human.team_id]:
+                return True
+    return False
+
+
+def step_of_task(session: Session, task_id: str) -> StepMeta | None:
+    """The SOP step (Kegiatan text, Mutu Baku) of a task, from the definition version it runs.
+
+    Raises ``TaskNotFound``.
+    """
+    human = tasks.get(session, task_id)
+    return get_definition(session, human.definition_id).meta.steps.get(human.element_id)
 
 
 def _definitions_of(session: Session, row: ProcessInstance) -> dict[str, Definition]:

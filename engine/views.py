@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["HistoryEntry", "InstanceView", "TaskView"]
+__all__ = ["HistoryEntry", "InstanceView", "JsonView", "TaskView"]
 
 
 def _jsonable(value: Any) -> Any:
@@ -23,14 +23,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class _View:
+class JsonView:
+    """Base of the engine's frozen view dataclasses: ``to_json`` for the CLI and the API."""
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-serializable dict (datetimes as ISO 8601 strings)."""
         return _jsonable(asdict(self))  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
-class TaskView(_View):
+class TaskView(JsonView):
     """A user task as an inbox shows it. ``due_at`` comes from the step's Waktu."""
 
     id: str
@@ -54,7 +56,7 @@ class TaskView(_View):
 
 
 @dataclass(frozen=True)
-class InstanceView(_View):
+class InstanceView(JsonView):
     """A process instance: one run of an SOP in a unit."""
 
     id: int
@@ -70,7 +72,7 @@ class InstanceView(_View):
 
 
 @dataclass(frozen=True)
-class HistoryEntry(_View):
+class HistoryEntry(JsonView):
     """One audit event, as auditors replay it.
 
     For ``task_completed``: ``waktu`` is the step's standard time (ISO 8601),

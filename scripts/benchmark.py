@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import resource
 import statistics
@@ -39,7 +38,6 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from engine import baseline, catalog, instances  # noqa: E402
 from engine.database import Database, open_database  # noqa: E402
-from engine.deploy import deploy_directory  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from storage.models import AuditEvent, HumanTask, ProcessInstance  # noqa: E402
 
@@ -70,10 +68,7 @@ def fresh_database(url: str | None) -> Database:
     else:
         reset_postgres(url)
     database = open_database(Settings(database_url=url, bpmn_dir=ROOT / "bpmn"))
-    database.migrate()
-    with database.transaction() as session:
-        deploy_directory(session, ROOT / "bpmn")
-    database.load_demo_org()
+    database.initialize(ROOT / "bpmn")
     return database
 
 

@@ -16,7 +16,6 @@ import os
 import click
 
 from engine.database import open_database
-from engine.deploy import deploy_directory
 from engine.settings import load_settings
 from storage.demo import DEMO_PASSWORD, DEMO_UNITS
 
@@ -28,18 +27,13 @@ from storage.demo import DEMO_PASSWORD, DEMO_UNITS
 def main(host: str, port: int, no_setup: bool) -> None:
     """Jalankan kotak masuk web Alur (server pengembangan)."""
     from web import create_app
-    from web.accounts import ensure_demo_passwords
+    from web.accounts import initialize
 
     settings = load_settings()
     if not no_setup:
         database = open_database(settings)
         try:
-            database.migrate()
-            with database.transaction() as session:
-                deploy_directory(session, settings.bpmn_dir)
-            database.load_demo_org()
-            with database.transaction() as session:
-                ensure_demo_passwords(session)
+            initialize(database, settings.bpmn_dir)
         finally:
             database.dispose()
     os.environ.setdefault("ALUR_SESSION_COOKIE_SECURE", "0")

@@ -8,9 +8,6 @@ it. An instance is visible to whoever may see one of its tasks, ready or done.
 Anything else, including ids that do not exist, is answered 404 — the same
 answer, so ids of other units' work cannot be probed — and the attempt is
 logged on the ``alur.web.access`` logger.
-
-Instance visibility reads ``storage`` (the engine has no call for "every task of
-an instance" yet); it belongs in ``engine/`` with the accounts API.
 """
 
 from __future__ import annotations
@@ -21,14 +18,12 @@ from typing import NoReturn
 from flask import abort, request
 from sqlalchemy.orm import Session
 
-from engine import catalog, instances
-from engine.sop import StepMeta
+from engine import instances
 from engine.views import TaskView
-from storage import org, tasks
 from storage.errors import TaskNotFound
 from web.accounts import Account
 
-__all__ = ["refuse", "require_instance", "require_task", "task_step"]
+__all__ = ["refuse", "require_instance", "require_task"]
 
 logger = logging.getLogger("alur.web.access")
 
@@ -53,23 +48,6 @@ def require_task(session: Session, account: Account, task_id: str) -> TaskView:
 
 def require_instance(session: Session, account: Account, instance_id: int) -> None:
     """Return if ``account`` may see instance ``instance_id``; otherwise :func:`refuse` (404)."""
-    my_roles = {r.id for r in org.roles_of(session, account.id)}
-    teams: dict[int, bool] = {}
-    for task in tasks.tasks_of_instance(session, instance_id):
-        if task.completed_by_id == account.id or task.role_id in my_roles:
-            return
-        if task.team_id is not None:
-            if task.team_id not in teams:
-                teams[task.team_id] = account.id in org.team_member_ids(session, task.team_id)
-            if teams[task.team_id]:
-                return
-    refuse(account, "instance", instance_id)
+    if not instances.can_see_instance(session, instance_id, account.username):
+        refuse(account, "instance", instance_id)
 
-
-def task_step(session: Session, task_id: str) -> StepMeta | None:
-    """The SOP step (Kegiatan text, Mutu Baku) of a task, from the definition version it runs.
-
-    Raises ``TaskNotFound``.
-    """
-    human = tasks.get(session, task_id)
-    return catalog.get_definition(session, human.definition_id).meta.steps.get(human.element_id)

@@ -15,18 +15,21 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy.orm import Session
 
+from engine.database import Database
+from engine.deploy import DeployedProcess
 from storage import demo, org
 from storage.errors import UserNotFound
 from storage.models import User
 
 __all__ = [
-    "Account", "Member", "authenticate", "ensure_demo_passwords", "hash_password", "load_account",
+    "Account", "Member", "authenticate", "ensure_demo_passwords", "hash_password", "initialize", "load_account",
     "people", "unit_members", "unit_timezones",
 ]
 
@@ -153,3 +156,12 @@ def unit_timezones(session: Session) -> dict[str, str]:
 def ensure_demo_passwords(session: Session) -> int:
     """Give demo users without a password the demo password; return how many were set."""
     return demo.set_demo_passwords(session, hash_password)
+
+
+def initialize(database: Database, bpmn_dir: Path, *, demo: bool = True) -> list[DeployedProcess]:
+    """``Database.initialize`` plus the demo password for demo users without one (argon2: ~0.1 s each)."""
+    deployed = database.initialize(bpmn_dir, demo=demo)
+    if demo:
+        with database.transaction() as session:
+            ensure_demo_passwords(session)
+    return deployed

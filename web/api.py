@@ -35,7 +35,7 @@ from engine.instances import INBOX_PAGE, KEPUTUSAN
 from engine.views import InstanceView, TaskView
 from storage.errors import TaskAlreadyCompleted
 from web import openapi
-from web.access import refuse, require_instance, require_task, task_step
+from web.access import refuse, require_instance, require_task
 from web.accounts import people, unit_members
 from web.db import transaction
 from web.errors import api_error
@@ -202,7 +202,7 @@ def task(task_id: str) -> ResponseReturnValue:
     """One task the user may see, with its step and what the user may do with it."""
     with transaction() as session:
         view = require_task(session, current_user, task_id)
-        step = task_step(session, task_id)
+        step = instances.step_of_task(session, task_id)
         ready = view.state == "ready"
         can_complete = ready and current_user.username in instances.candidates(session, task_id)
         choices = unit_members(session, view.unit_code) if ready and view.forms_team else []

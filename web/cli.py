@@ -18,7 +18,7 @@ import click
 
 from engine import catalog, demo, instances
 from engine.database import Database, open_database
-from engine.deploy import deploy_directory, deploy_sources
+from engine.deploy import deploy_sources
 from engine.settings import load_settings
 from storage.errors import AlurError
 
@@ -68,16 +68,10 @@ def main() -> None:
 def init(no_demo: bool) -> None:
     """Buat/migrasikan basis data, deploy bpmn/, muat data demo."""
     settings = load_settings()
-    with _database() as database:
-        database.migrate()
-        with database.transaction() as session:
-            deployed = deploy_directory(session, settings.bpmn_dir)
-        if not no_demo:
-            database.load_demo_org()
-            from web.accounts import ensure_demo_passwords  # argon2 only when demo users need it
+    from web.accounts import initialize  # Flask-Login and argon2 only for this command
 
-            with database.transaction() as session:
-                ensure_demo_passwords(session)
+    with _database() as database:
+        deployed = initialize(database, settings.bpmn_dir, demo=not no_demo)
     created = sum(1 for d in deployed if d.created)
     click.echo(f"Basis data: {settings.database_url}")
     click.echo(f"{len(deployed)} proses di-deploy ({created} versi baru) dari {settings.bpmn_dir}")

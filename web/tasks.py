@@ -29,7 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from engine import documents, instances
 from engine.views import TaskView
 from storage.errors import ConflictError, InvalidTaskDataError, TaskAlreadyCompleted
-from web.access import require_task, task_step
+from web.access import require_task
 from web.accounts import people, unit_members
 from web.db import transaction
 from web.documents import max_bytes, read_upload
@@ -109,7 +109,7 @@ def _context(session: Session, task: TaskView) -> dict[str, Any]:
     docs = documents.documents_of(session, task.instance_id)
     who = ({e.actor for e in notes if e.actor} | {d.uploaded_by for d in docs}
            | ({task.completed_by} if task.completed_by else set()))
-    return {"step": task_step(session, task.id), "members": members, "notes": notes, "documents": docs,
+    return {"step": instances.step_of_task(session, task.id), "members": members, "notes": notes, "documents": docs,
             "names": people(session, who), "accept": documents.ACCEPT, "max_bytes": max_bytes()}
 
 

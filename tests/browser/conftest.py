@@ -29,11 +29,10 @@ import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from engine.database import Database, open_database
-from engine.deploy import deploy_directory
 from engine.settings import Settings
 from storage.demo import DEMO_PASSWORD
 from web import create_app
-from web.accounts import ensure_demo_passwords
+from web.accounts import initialize
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response
@@ -73,12 +72,7 @@ def browser_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file with bpmn/ deployed, the demo org and the demo passwords."""
     path = tmp_path_factory.mktemp("browser-template") / "alur.sqlite3"
     database = _open(path)
-    database.migrate()
-    with database.transaction() as session:
-        deploy_directory(session, BPMN_DIR)
-    database.load_demo_org()
-    with database.transaction() as session:
-        ensure_demo_passwords(session)
+    initialize(database, BPMN_DIR)
     database.dispose()
     return path
 

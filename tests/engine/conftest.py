@@ -25,7 +25,6 @@ from lxml import etree
 
 from engine import instances
 from engine.database import Database, open_database
-from engine.deploy import deploy_directory
 from engine.settings import Settings
 from engine.views import InstanceView, TaskView
 from storage import org
@@ -42,10 +41,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file with bpmn/ deployed and the demo org loaded."""
     path = tmp_path_factory.mktemp("template") / "alur.sqlite3"
     database = open_database(_settings(f"sqlite:///{path}"))
-    database.migrate()
-    with database.transaction() as session:
-        deploy_directory(session, BPMN_DIR)
-    database.load_demo_org()
+    database.initialize(BPMN_DIR)
     database.dispose()
     return path
 

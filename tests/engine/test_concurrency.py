@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 
 from engine import instances
 from engine.database import Database, open_database
-from engine.deploy import deploy_directory
 from engine.settings import Settings
 from engine.views import InstanceView
 from storage import org
@@ -40,10 +39,7 @@ STEPS = ["Step_01", "Step_02", "Step_03", "Step_04", "Step_05"]
 def database(scratch_db_url: str) -> Iterator[Database]:
     """A new database of the backend under test, migrated, with bpmn/ deployed and the demo org."""
     database = open_database(Settings(database_url=scratch_db_url, bpmn_dir=BPMN_DIR))
-    database.migrate()
-    with database.transaction() as session:
-        deploy_directory(session, BPMN_DIR)
-    database.load_demo_org()
+    database.initialize(BPMN_DIR)
     try:
         yield database
     finally:

@@ -16,6 +16,7 @@ from engine import documents, instances
 from engine.database import Database
 from engine.views import TaskView
 from storage.errors import ConflictError, InvalidTaskDataError, PermissionDeniedError
+from tests.support import advance_until as _advance, ready_task as _ready
 
 PELAPORAN = "sop_pelaporan_kinerja_kecamatan"
 KECAMATAN = "kecamatan-contoh"
@@ -136,21 +137,6 @@ def test_a_renamed_program_stays_refused_after_sanitising() -> None:
 
 
 # --- attach: with the completion, versions after "tidak", audit ---------------------
-
-
-def _ready(database: Database, instance_id: int) -> TaskView:
-    with database.transaction() as session:
-        (task,) = instances.get_instance(session, instance_id).ready_tasks
-    return task
-
-
-def _advance(database: Database, instance_id: int, until_step: str) -> TaskView:
-    while (task := _ready(database, instance_id)).step_id != until_step:
-        with database.transaction() as session:
-            user = instances.candidates(session, task.id)[0]
-            instances.complete_task(session, task.id, username=user,
-                                    keputusan="setuju" if task.is_review else None)
-    return task
 
 
 def _start(database: Database) -> int:

@@ -30,12 +30,11 @@ from werkzeug.test import TestResponse
 
 from engine import instances
 from engine.database import Database, open_database
-from engine.deploy import deploy_directory
 from engine.settings import Settings
 from engine.views import InstanceView
 from storage.demo import DEMO_PASSWORD
 from web import create_app
-from web.accounts import ensure_demo_passwords
+from web.accounts import initialize
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -50,12 +49,7 @@ def web_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file: bpmn/ deployed, demo org loaded, demo passwords set."""
     path = tmp_path_factory.mktemp("web-template") / "alur.sqlite3"
     database = _open(path)
-    database.migrate()
-    with database.transaction() as session:
-        deploy_directory(session, BPMN_DIR)
-    database.load_demo_org()
-    with database.transaction() as session:
-        ensure_demo_passwords(session)
+    initialize(database, BPMN_DIR)
     database.dispose()
     return path
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -20,37 +19,9 @@ from flask import Flask
 from engine import instances
 from engine.database import Database
 from storage.demo import DEMO_PASSWORD, DEMO_UNITS
+from tests.support import ROLE_HOLDERS, SOP_OF_UNIT, access_scene as _scene
 
-SOP_OF_UNIT = {
-    "kecamatan-contoh": "sop_pelaporan_kinerja_kecamatan",
-    "dinas-kominfo": "sop_penyusunan_lakip_dinas",
-    "bagian-organisasi": "sop_evaluasi_bagian",
-}
-ROLE_HOLDERS = [(unit.code, role.name, role.users[0].username) for unit in DEMO_UNITS for role in unit.roles]
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-@dataclass(frozen=True)
-class Scene:
-    """An instance with one completed and one ready task, and who may see what."""
-
-    instance_id: int
-    title: str
-    done_task: str
-    ready_task: str
-    done_candidates: frozenset[str]
-    ready_candidates: frozenset[str]
-
-
-def _scene(database: Database, start, unit_code: str) -> Scene:
-    view = start(SOP_OF_UNIT[unit_code], unit_code, title=f"Rahasia {unit_code}")
-    first = view.ready_tasks[0]
-    with database.transaction() as session:
-        done_by = instances.candidates(session, first.id)
-        after = instances.complete_task(session, first.id, username=done_by[0])
-        (ready,) = after.ready_tasks
-        ready_by = instances.candidates(session, ready.id)
-    return Scene(view.id, view.title, first.id, ready.id, frozenset(done_by), frozenset(ready_by))
 
 
 def _login(app: Flask, username: str):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,8 +30,8 @@ from werkzeug.test import TestResponse
 
 from engine import instances
 from engine.database import Database
-from engine.views import TaskView
-from storage.demo import DEMO_PASSWORD, DEMO_UNITS
+from storage.demo import DEMO_PASSWORD
+from tests.support import ROLE_HOLDERS, SOP_OF_UNIT, access_scene as _scene, advance_until as _advance, ready_task as _ready
 
 API = "/api/v1"
 KECAMATAN = "kecamatan-contoh"
@@ -40,12 +39,6 @@ PELAPORAN = "sop_pelaporan_kinerja_kecamatan"
 PERENCANAAN = "sop_perencanaan_kinerja_kecamatan"
 EVALUASI = "sop_dokumen_evaluasi_kinerja_kecamatan"  # starts from an incoming letter
 KASUBAG = "kasubag.evapor.kecamatan"
-SOP_OF_UNIT = {
-    "kecamatan-contoh": PELAPORAN,
-    "dinas-kominfo": "sop_penyusunan_lakip_dinas",
-    "bagian-organisasi": "sop_evaluasi_bagian",
-}
-ROLE_HOLDERS = [(unit.code, role.name, role.users[0].username) for unit in DEMO_UNITS for role in unit.roles]
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _DOC_URI = "urn:alur:openapi"
 _FORMATS = FormatChecker()
@@ -182,21 +175,6 @@ def login(app: Flask, contract: Contract) -> Login:
 def anonymous(app: Flask, contract: Contract) -> ApiClient:
     """An :class:`ApiClient` that has not logged in."""
     return ApiClient(app.test_client(), contract)
-
-
-def _ready(database: Database, instance_id: int) -> TaskView:
-    with database.transaction() as session:
-        (task,) = instances.get_instance(session, instance_id).ready_tasks
-    return task
-
-
-def _advance(database: Database, instance_id: int, until_step: str) -> TaskView:
-    """Complete the instance's steps through the engine until ``until_step`` is ready."""
-    while (task := _ready(database, instance_id)).step_id != until_step:
-        with database.transaction() as session:
-            instances.complete_task(session, task.id, username=instances.candidates(session, task.id)[0],
-                                    keputusan="setuju" if task.is_review else None)
-    return task
 
 
 def _history_length(database: Database, instance_id: int) -> int:
@@ -399,28 +377,6 @@ def test_post_needs_the_csrf_header(login: Login, start, database: Database) -> 
 
 
 # --- who may see what: 404 -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Scene:
-    """An instance with one completed and one ready task, and who may see what."""
-
-    instance_id: int
-    title: str
-    done_task: str
-    ready_task: str
-    done_candidates: frozenset[str]
-    ready_candidates: frozenset[str]
-
-
-def _scene(database: Database, start, unit_code: str) -> Scene:
-    view = start(SOP_OF_UNIT[unit_code], unit_code, title=f"Rahasia {unit_code}")
-    first = view.ready_tasks[0]
-    with database.transaction() as session:
-        done_by = instances.candidates(session, first.id)
-        (ready,) = instances.complete_task(session, first.id, username=done_by[0]).ready_tasks
-        ready_by = instances.candidates(session, ready.id)
-    return Scene(view.id, view.title, first.id, ready.id, frozenset(done_by), frozenset(ready_by))
-
 
 @pytest.mark.parametrize("unit_code", sorted(SOP_OF_UNIT))
 def test_every_role_against_an_instance(login: Login, database: Database, start, unit_code: str,

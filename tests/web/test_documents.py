@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 
 from engine import documents, instances
 from engine.database import Database
-from engine.views import TaskView
 from storage.demo import DEMO_PASSWORD, DEMO_UNITS
 from web import create_app
+from tests.support import ready_task as _ready
 
 KECAMATAN = "kecamatan-contoh"
 PELAPORAN = "sop_pelaporan_kinerja_kecamatan"
@@ -27,12 +27,6 @@ KASUBAG = "kasubag.evapor.kecamatan"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + bytes(64)
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def _ready(database: Database, instance_id: int) -> TaskView:
-    with database.transaction() as session:
-        (task,) = instances.get_instance(session, instance_id).ready_tasks
-    return task
 
 
 def _documents(database: Database, instance_id: int) -> list[documents.DocumentView]:

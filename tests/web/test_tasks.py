@@ -14,28 +14,12 @@ from flask.testing import FlaskClient
 
 from engine import instances
 from engine.database import Database
-from engine.views import TaskView
+from tests.support import advance_until as _advance, ready_task as _ready
 
 KECAMATAN = "kecamatan-contoh"
 PELAPORAN = "sop_pelaporan_kinerja_kecamatan"
 PERENCANAAN = "sop_perencanaan_kinerja_kecamatan"
 KASUBAG = "kasubag.evapor.kecamatan"
-
-
-def _ready(database: Database, instance_id: int) -> TaskView:
-    with database.transaction() as session:
-        (task,) = instances.get_instance(session, instance_id).ready_tasks
-    return task
-
-
-def _advance(database: Database, instance_id: int, until_step: str) -> TaskView:
-    """Complete the instance's steps through the engine until ``until_step`` is ready."""
-    while (task := _ready(database, instance_id)).step_id != until_step:
-        with database.transaction() as session:
-            user = instances.candidates(session, task.id)[0]
-            instances.complete_task(session, task.id, username=user,
-                                    keputusan="setuju" if task.is_review else None)
-    return task
 
 
 def _history(database: Database, instance_id: int) -> list:
