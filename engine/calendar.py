@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -272,7 +272,7 @@ class WorkCalendar:
         return at.astimezone(self._tz).replace(tzinfo=None)
 
     def _to_utc(self, local: datetime) -> datetime:
-        return local.replace(tzinfo=self._tz).astimezone(dt_timezone.utc)
+        return local.replace(tzinfo=self._tz).astimezone(UTC)
 
     def _next_working_day(self, day: date) -> date:
         for _ in range(_MAX_CLOSED_DAYS):

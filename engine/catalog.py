@@ -10,8 +10,8 @@ import json
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from sqlalchemy.orm import Session
 
 from engine.sop import ProcessMeta
 from engine.state import load_spec

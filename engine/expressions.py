@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from storage.errors import UnsafeExpressionError
@@ -53,7 +53,9 @@ _CMPOPS = {
     ast.Is: operator.is_,
     ast.IsNot: operator.is_not,
 }
-_UNARY = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos,
+}
 _EXPR_NODES = (
     ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.BinOp, ast.Compare,
     ast.IfExp, ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.Set,
@@ -137,9 +139,11 @@ def _exec_body(body: list[ast.stmt], env: MutableMapping[str, Any]) -> None:
         if isinstance(stmt, ast.Assign):
             value = _eval(stmt.value, env)
             for target in stmt.targets:
-                env[target.id] = value  # type: ignore[attr-defined]
+                assert isinstance(target, ast.Name)  # refused otherwise by _parse
+                env[target.id] = value
         elif isinstance(stmt, ast.AugAssign):
-            name = stmt.target.id  # type: ignore[attr-defined]
+            assert isinstance(stmt.target, ast.Name)  # refused otherwise by _parse
+            name = stmt.target.id
             env[name] = _BINOPS[type(stmt.op)](env[name], _eval(stmt.value, env))
         elif isinstance(stmt, ast.If):
             _exec_body(stmt.body if _eval(stmt.test, env) else stmt.orelse, env)
@@ -176,7 +180,7 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
         return _BINOPS[type(node.op)](_eval(node.left, env), _eval(node.right, env))
     if isinstance(node, ast.Compare):
         left = _eval(node.left, env)
-        for op, comparator in zip(node.ops, node.comparators):
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = _eval(comparator, env)
             if not _CMPOPS[type(op)](left, right):
                 return False

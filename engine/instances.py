@@ -19,16 +19,16 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
 
 from engine import state
 from engine.calendar import calendar_for
 from engine.catalog import Definition, called_closure, get_definition, latest_definition
-from engine.sop import StepMeta
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
+from engine.sop import StepMeta
 from engine.views import HistoryEntry, InstanceView, TaskView
 from engine.waktu import Waktu
 from storage import calendar as calendar_store
@@ -40,8 +40,10 @@ from storage.errors import (
 )
 from storage.models import HumanTask, ProcessInstance
 
-__all__ = ["KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "get_instance", "get_task", "history_of", "inbox", "inbox_count", "starters", "step_of_task",
-           "start_instance"]
+__all__ = [
+    "KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "get_instance", "get_task",
+    "history_of", "inbox", "inbox_count", "start_instance", "starters", "step_of_task",
+]
 
 KEPUTUSAN = ("setuju", "tidak")
 INBOX_PAGE = 100

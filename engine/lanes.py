@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
 from SpiffWorkflow.task import Task
+from sqlalchemy.orm import Session
 
 from engine.catalog import Definition
 from engine.sop import StepMeta
@@ -111,9 +111,10 @@ def _first_lanes(definition: Definition, called: Mapping[str, Definition],
         if spec.name in seen:
             continue
         seen.add(spec.name)
-        lane = (getattr(spec, "lane", None),) if getattr(spec, "lane", None) else ()
+        lane_name: str | None = getattr(spec, "lane", None)
+        lane = (lane_name,) if lane_name else ()
         step = definition.meta.steps.get(spec.bpmn_id)
-        if step is not None and step.called_element in called:
+        if step is not None and step.called_element is not None and step.called_element in called:
             chains.extend(_first_lanes(called[step.called_element], called, lane + fallback))
         elif step is not None or getattr(spec, "manual", False):
             chains.append(lane + fallback)

@@ -1,10 +1,13 @@
 """Alur's settings: read from the environment, under the ``ALUR_`` prefix, in one place.
 
-| variable | default | meaning |
-|---|---|---|
-| ``ALUR_DATABASE_URL`` | ``sqlite:///alur.sqlite3`` (in the working directory) | SQLAlchemy URL; PostgreSQL as ``postgresql+psycopg://user@host:5432/db`` |
-| ``ALUR_BPMN_DIR`` | the repository's ``bpmn/`` | diagrams deployed by ``alur init`` |
-| ``ALUR_UPLOAD_MAX_BYTES`` | ``20971520`` (20 MiB) | largest Output document a step accepts, in bytes (at most 1,000,000,000: one database column) |
+``ALUR_DATABASE_URL``
+    SQLAlchemy URL; default ``sqlite:///alur.sqlite3`` in the working directory;
+    PostgreSQL as ``postgresql+psycopg://user@host:5432/db``.
+``ALUR_BPMN_DIR``
+    diagrams deployed by ``alur init``; default the repository's ``bpmn/``.
+``ALUR_UPLOAD_MAX_BYTES``
+    largest Output document a step accepts, in bytes; default ``20971520``
+    (20 MiB), at most 1,000,000,000 (one database column).
 """
 
 from __future__ import annotations

@@ -28,9 +28,11 @@ import difflib
 import re
 import sys
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from lxml import etree
 
@@ -334,7 +336,7 @@ def build_graph(spec: Spec) -> tuple[list[Node], list[Flow]]:
     nodes.append(end)
 
     flows: list[Flow] = []
-    for source, target in zip(nodes, nodes[1:]):
+    for source, target in pairwise(nodes):
         if source.kind == "exclusiveGateway":
             assert source.step is not None
             flows.append(Flow(f"Flow_{source.step.id}_Ya", source, target, name="Ya"))
@@ -375,13 +377,12 @@ def layout(spec: Spec, nodes: list[Node], flows: list[Flow]) -> dict[str, Box]:
         lane = min(flow.source.lane, flow.target.lane, key=lane_index.__getitem__)
         span = (entries[flow.id] - 10, flow.source.cx + 10)
         lane_tracks = tracks[lane]
-        for index, used in enumerate(lane_tracks):
-            if all(span[1] < a or b < span[0] for a, b in used):
-                used.append(span)
-                break
-        else:
-            index = len(lane_tracks)
+        index = next((i for i, used in enumerate(lane_tracks)
+                      if all(span[1] < a or b < span[0] for a, b in used)), len(lane_tracks))
+        if index == len(lane_tracks):
             lane_tracks.append([span])
+        else:
+            lane_tracks[index].append(span)
         corridors[flow.id] = (lane, index)
 
     bounds: dict[str, Box] = {}

@@ -10,7 +10,6 @@ unit; a unit's own row for the same day overrides it.
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from storage.models import CalendarCorrection
 __all__ = ["corrections", "remove_correction", "set_correction"]
 
 
-def corrections(session: Session, unit_id: Optional[int]) -> dict[date, tuple[bool, str]]:
+def corrections(session: Session, unit_id: int | None) -> dict[date, tuple[bool, str]]:
     """Return ``{day: (is_working_day, note)}`` in effect for ``unit_id``.
 
     Global rows (``unit_id`` NULL) are overridden by the unit's own rows; pass
@@ -33,7 +32,7 @@ def corrections(session: Session, unit_id: Optional[int]) -> dict[date, tuple[bo
     return {row.day: (row.is_working_day, row.note) for row in rows}
 
 
-def _find(session: Session, unit_id: Optional[int], day: date) -> Optional[CalendarCorrection]:
+def _find(session: Session, unit_id: int | None, day: date) -> CalendarCorrection | None:
     owner = (
         CalendarCorrection.unit_id.is_(None)
         if unit_id is None
@@ -45,7 +44,7 @@ def _find(session: Session, unit_id: Optional[int], day: date) -> Optional[Calen
 def set_correction(
     session: Session,
     *,
-    unit_id: Optional[int],
+    unit_id: int | None,
     day: date,
     is_working_day: bool,
     note: str,
@@ -61,7 +60,7 @@ def set_correction(
     return row
 
 
-def remove_correction(session: Session, *, unit_id: Optional[int], day: date) -> bool:
+def remove_correction(session: Session, *, unit_id: int | None, day: date) -> bool:
     """Delete the correction of ``day`` for ``unit_id``; return whether one existed."""
     row = _find(session, unit_id, day)
     if row is None:

@@ -7,8 +7,6 @@ started with.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
@@ -32,7 +30,7 @@ _FULL = (undefer(ProcessDefinition.bpmn_xml), undefer(ProcessDefinition.spec_jso
 
 def find_by_sha(
     session: Session, process_id: str, sha256: str
-) -> Optional[ProcessDefinition]:
+) -> ProcessDefinition | None:
     """Return the version of ``process_id`` deployed from a file with this SHA-256, or ``None``."""
     stmt = select(ProcessDefinition).options(*_FULL).where(
         ProcessDefinition.process_id == process_id, ProcessDefinition.sha256 == sha256
@@ -40,7 +38,7 @@ def find_by_sha(
     return session.scalar(stmt)
 
 
-def latest(session: Session, process_id: str) -> Optional[ProcessDefinition]:
+def latest(session: Session, process_id: str) -> ProcessDefinition | None:
     """Return the newest version of ``process_id``, or ``None`` if it was never deployed."""
     stmt = (
         select(ProcessDefinition)
@@ -153,7 +151,7 @@ def sha_of(session: Session, definition_id: int) -> str:
     return sha
 
 
-def latest_id(session: Session, process_id: str) -> Optional[int]:
+def latest_id(session: Session, process_id: str) -> int | None:
     """Return the id of the newest version of ``process_id``, or ``None``; loads no XML."""
     stmt = (
         select(ProcessDefinition.id)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -92,7 +91,7 @@ def get(session: Session, document_id: int, *, with_content: bool = False) -> Do
     return document
 
 
-def for_task(session: Session, human_task_id: str) -> Optional[Document]:
+def for_task(session: Session, human_task_id: str) -> Document | None:
     """Return the document uploaded with the completion of ``human_task_id``, or ``None``."""
     return session.scalar(select(Document).where(Document.human_task_id == human_task_id))
 

@@ -25,8 +25,6 @@ then English after a slash.
 
 from __future__ import annotations
 
-from typing import Optional
-
 __all__ = [
     "AlurError",
     "CalendarError",
@@ -61,9 +59,9 @@ class DeployError(AlurError):
         self,
         message: str,
         *,
-        file: Optional[str] = None,
-        element_id: Optional[str] = None,
-        line: Optional[int] = None,
+        file: str | None = None,
+        element_id: str | None = None,
+        line: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -90,7 +88,7 @@ class NotFoundError(AlurError):
 
     label = "Data / record"
 
-    def __init__(self, key: object, message: Optional[str] = None) -> None:
+    def __init__(self, key: object, message: str | None = None) -> None:
         self.key = key
         if message is None:
             id_label, en_label = self.label.split(" / ")
@@ -135,7 +133,7 @@ class ConflictError(AlurError):
 class TaskAlreadyCompleted(ConflictError):
     """The human task is no longer ready: someone else completed (or cancelled) it."""
 
-    def __init__(self, task_id: Optional[str] = None) -> None:
+    def __init__(self, task_id: str | None = None) -> None:
         self.task_id = task_id
         super().__init__(
             "Tugas sudah diselesaikan oleh pengguna lain / task already completed"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,13 +24,13 @@ def append(
     instance_id: int,
     kind: str,
     occurred_at: datetime,
-    actor_id: Optional[int] = None,
-    human_task_id: Optional[str] = None,
-    element_id: Optional[str] = None,
-    process_id: Optional[str] = None,
-    keputusan: Optional[str] = None,
-    catatan: Optional[str] = None,
-    data: Optional[dict[str, Any]] = None,
+    actor_id: int | None = None,
+    human_task_id: str | None = None,
+    element_id: str | None = None,
+    process_id: str | None = None,
+    keputusan: str | None = None,
+    catatan: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the history of ``instance_id`` and flush it.
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -35,7 +35,7 @@ def create(
     serializer_version: str,
     called_definitions: dict[str, int],
     input_data: dict[str, Any],
-    started_at: Optional[datetime] = None,
+    started_at: datetime | None = None,
 ) -> ProcessInstance:
     """Store a new running instance with ``lock_version`` 1 and flush it.
 
@@ -78,7 +78,7 @@ def save_state(
     expected_version: int,
     state_json: str,
     status: str,
-    completed_at: Optional[datetime] = None,
+    completed_at: datetime | None = None,
 ) -> int:
     """Write the state if the instance is still at ``expected_version``; return the new version.
 
@@ -99,7 +99,8 @@ def save_state(
         .values(lock_version=ProcessInstance.lock_version + 1, **values)
         .execution_options(synchronize_session=False)
     )
-    if session.execute(stmt).rowcount == 0:
+    result = cast("CursorResult[Any]", session.execute(stmt))  # an UPDATE always returns a CursorResult
+    if result.rowcount == 0:
         if session.get(ProcessInstance, instance_id) is None:
             raise InstanceNotFound(instance_id)
         raise StaleInstanceError(instance_id, expected_version)
@@ -117,7 +118,7 @@ def _sync_loaded(session: Session, instance_id: int, **values: Any) -> None:
 
 
 def list_instances(
-    session: Session, *, unit_id: Optional[int] = None, status: Optional[str] = None
+    session: Session, *, unit_id: int | None = None, status: str | None = None
 ) -> list[ProcessInstance]:
     """Return instances, newest first, optionally of one unit and/or status (state deferred)."""
     stmt = select(ProcessInstance).order_by(

@@ -7,7 +7,6 @@ The scripts live in ``storage/migrations`` inside the package. Use
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from alembic import command
 from alembic.config import Config
@@ -19,7 +18,7 @@ __all__ = ["MIGRATIONS_DIR", "alembic_config", "current_revision", "upgrade"]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(connection: Optional[Connection] = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
     """Return an Alembic ``Config`` for Alur's scripts, optionally bound to ``connection``.
 
     ``env.py`` runs migrations on ``config.attributes["connection"]``.
@@ -37,7 +36,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
 
-def current_revision(engine: Engine) -> Optional[str]:
+def current_revision(engine: Engine) -> str | None:
     """Return the revision the database is at, or ``None`` if it was never migrated."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -17,12 +17,24 @@ queries do not load them; ``definitions.get``/``latest``/``find_by_sha``,
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, Dialect, ForeignKey, Index, Integer, LargeBinary,
-    MetaData, String, Text, UniqueConstraint, text,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -54,7 +66,7 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     """Return the current time as a timezone-aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _in_check(column: str, values: tuple[str, ...]) -> str:
@@ -73,23 +85,23 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(
-        self, value: Optional[datetime], dialect: Dialect
-    ) -> Optional[datetime]:
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(
-        self, value: Optional[datetime], dialect: Dialect
-    ) -> Optional[datetime]:
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -119,8 +131,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(255))
-    nip: Mapped[Optional[str]] = mapped_column(String(32))
-    password_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    nip: Mapped[str | None] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))  # home unit
 
 
@@ -181,7 +193,7 @@ class CalendarCorrection(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[Optional[int]] = mapped_column(
+    unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("unit.id", ondelete="CASCADE")
     )
     day: Mapped[date] = mapped_column(Date)
@@ -228,7 +240,7 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(16), default="running")
     started_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_json: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(32))
     called_definitions_json: Mapped[str] = mapped_column(Text, default="{}")
@@ -304,17 +316,17 @@ class HumanTask(Base):
     element_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(500))
     lane_name: Mapped[str] = mapped_column(String(255))
-    role_id: Mapped[Optional[int]] = mapped_column(ForeignKey("role.id"))
-    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("team.id"))
+    role_id: Mapped[int | None] = mapped_column(ForeignKey("role.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     state: Mapped[str] = mapped_column(String(16), default="ready")
     iteration: Mapped[int] = mapped_column(Integer, default=1)
     ready_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    completed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
-    waktu: Mapped[Optional[str]] = mapped_column(String(32))  # ISO 8601, e.g. "PT30M"
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    waktu: Mapped[str | None] = mapped_column(String(32))  # ISO 8601, e.g. "PT30M"
     is_review: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -328,12 +340,12 @@ class AuditEvent(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(40))  # one of AUDIT_KINDS
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("app_user.id"))
-    human_task_id: Mapped[Optional[str]] = mapped_column(ForeignKey("human_task.id"))
-    element_id: Mapped[Optional[str]] = mapped_column(String(128))
-    process_id: Mapped[Optional[str]] = mapped_column(String(128))
-    keputusan: Mapped[Optional[str]] = mapped_column(String(16))  # "setuju" | "tidak"
-    catatan: Mapped[Optional[str]] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    human_task_id: Mapped[str | None] = mapped_column(ForeignKey("human_task.id"))
+    element_id: Mapped[str | None] = mapped_column(String(128))
+    process_id: Mapped[str | None] = mapped_column(String(128))
+    keputusan: Mapped[str | None] = mapped_column(String(16))  # "setuju" | "tidak"
+    catatan: Mapped[str | None] = mapped_column(Text)
     data_json: Mapped[str] = mapped_column(Text, default="{}")
 
     @property

@@ -9,7 +9,6 @@ running the instance, by the role's own name or one of its aliases. A team lane
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Optional
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -90,7 +89,7 @@ def normalize_role_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def resolve_role(session: Session, unit_id: int, lane_name: str) -> Optional[Role]:
+def resolve_role(session: Session, unit_id: int, lane_name: str) -> Role | None:
     """Return the role of unit ``unit_id`` that a lane named ``lane_name`` stands for.
 
     Matches the normalized role name first, then the unit's aliases; ``None`` when
@@ -169,7 +168,7 @@ def _check_members(session: Session, members: set[int]) -> None:
         )
 
 
-def team_for(session: Session, instance_id: int, lane_name: str) -> Optional[Team]:
+def team_for(session: Session, instance_id: int, lane_name: str) -> Team | None:
     """Return the team staffing lane ``lane_name`` (exact name) of an instance, or ``None``."""
     stmt = select(Team).where(Team.instance_id == instance_id, Team.lane_name == lane_name)
     return session.scalar(stmt)

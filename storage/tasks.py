@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, func, select, union_all, update
+from sqlalchemy import CompoundSelect, CursorResult, func, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -42,12 +42,12 @@ def add_ready(
     element_id: str,
     name: str,
     lane_name: str,
-    role_id: Optional[int],
-    team_id: Optional[int],
+    role_id: int | None,
+    team_id: int | None,
     unit_id: int,
     ready_at: datetime,
-    due_at: Optional[datetime],
-    waktu: Optional[str],
+    due_at: datetime | None,
+    waktu: str | None,
     is_review: bool,
 ) -> HumanTask:
     """Store a task that just became ready and flush it.
@@ -114,7 +114,8 @@ def mark_completed(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if session.execute(stmt).rowcount == 0:
+    result = cast("CursorResult[Any]", session.execute(stmt))  # an UPDATE always returns a CursorResult
+    if result.rowcount == 0:
         if session.get(HumanTask, task_id) is None:
             raise TaskNotFound(task_id)
         raise TaskAlreadyCompleted(task_id)
@@ -165,8 +166,8 @@ def inbox(
     session: Session,
     user_id: int,
     *,
-    process_id: Optional[str] = None,
-    limit: Optional[int] = None,
+    process_id: str | None = None,
+    limit: int | None = None,
 ) -> list[HumanTask]:
     """Return the ready tasks ``user_id`` may complete, most urgent first.
 
@@ -187,7 +188,7 @@ def inbox(
     return list(session.scalars(stmt))
 
 
-def count_inbox(session: Session, user_id: int, *, process_id: Optional[str] = None) -> int:
+def count_inbox(session: Session, user_id: int, *, process_id: str | None = None) -> int:
     """Return how many tasks :func:`inbox` would return without a limit."""
     stmt = select(func.count()).select_from(HumanTask).where(HumanTask.id.in_(_inbox_ids(user_id)))
     if process_id is not None:

@@ -12,7 +12,9 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -168,3 +170,18 @@ def test_demo_runs_every_sop_to_its_end(alur: Run) -> None:
     assert lines[-1] == "18/18 SOP selesai."
     assert sum(line.startswith("OK ") for line in lines) == 18
     assert not any(line.startswith("GAGAL") for line in lines)
+
+
+def test_times_are_printed_in_the_units_time_zone(alur: Run) -> None:
+    """kecamatan-contoh is in WIT (UTC+9): the text output shows its local time, as the web does."""
+    started = _json(alur("start", PROCESS_ID, "--unit", "kecamatan-contoh", "--user", TIM[0], "--title", TITLE,
+                         "--json"))
+    (task,) = started["ready_tasks"]
+    due = datetime.fromisoformat(task["due_at"]).astimezone(ZoneInfo("Asia/Jayapura"))
+    inbox = alur("inbox", TIM[0])
+    assert inbox.returncode == 0, inbox.stderr
+    assert f"tenggat {due:%Y-%m-%d %H:%M} WIT" in inbox.stdout
+    assert "UTC" not in inbox.stdout
+    history = alur("history", str(started["id"]))
+    assert history.returncode == 0, history.stderr
+    assert " WIT  instance_started" in history.stdout and "UTC" not in history.stdout

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 
@@ -413,7 +414,7 @@ def test_sequence_flows_are_orthogonal_and_avoid_shapes(path: Path) -> None:
         source, target = flow.get("sourceRef"), flow.get("targetRef")
         assert _contains(node_boxes[source], points[0]), f"{flow_id} does not start at {source}"
         assert _contains(node_boxes[target], points[-1]), f"{flow_id} does not end at {target}"
-        for index, (a, b) in enumerate(zip(points, points[1:])):
+        for index, (a, b) in enumerate(pairwise(points)):
             assert a[0] == b[0] or a[1] == b[1], f"{flow_id}: segment {a}-{b} is not horizontal/vertical"
             for node_id, box in node_boxes.items():
                 if (index == 0 and node_id == source) or (index == len(points) - 2 and node_id == target):

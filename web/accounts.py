@@ -37,7 +37,7 @@ _hasher = PasswordHasher()
 
 
 @dataclass(frozen=True, eq=False)
-class Account(UserMixin):  # type: ignore[misc]
+class Account(UserMixin):
     """The logged-in user as the web app sees it.
 
     ``unit_codes`` are the units where the user holds a role, home unit first, and

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -20,6 +22,7 @@ from engine import catalog, demo, instances
 from engine.database import Database, open_database
 from engine.deploy import deploy_sources
 from engine.settings import load_settings
+from engine.views import InstanceView
 from storage.errors import AlurError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,19 +37,36 @@ def _database() -> Iterator[Database]:
         database.dispose()
 
 
-def _emit(as_json: bool, payload: Any, text: Callable[[], None]) -> None:
+def _emit(as_json: bool, payload: Any, lines: Callable[[], Iterable[str]]) -> None:
+    """Print ``payload`` as JSON with ``--json``, else the text ``lines`` (built only then)."""
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     else:
-        text()
+        for line in lines():
+            click.echo(line)
 
 
 def _json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")(func)  # type: ignore[return-value]
+    return click.option("--json", "as_json", is_flag=True, help="Keluaran JSON.")(func)
 
 
-def _fmt(moment: Any) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def _unit_zones() -> dict[str, str]:
+    """``{unit code: IANA zone}``, read in its own short transaction (the CLI shows local times)."""
+    from web.accounts import unit_timezones
+
+    with _database() as database, database.transaction() as session:
+        return unit_timezones(session)
+
+
+def _fmt(moment: datetime | None, zone: str) -> str:
+    """``moment`` (aware UTC) in the unit's zone: "2026-11-25 16:00 WITA"; "-" for None."""
+    if moment is None:
+        return "-"
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {_ZONE_NAMES.get(zone) or local.tzname()}"
 
 
 class _AlurGroup(click.Group):
@@ -90,8 +110,8 @@ def deploy(paths: tuple[Path, ...], as_json: bool) -> None:
             files[file.name] = file.read_bytes()
     with _database() as database, database.transaction() as session:
         deployed = deploy_sources(session, files)
-    _emit(as_json, [d.__dict__ for d in deployed], lambda: [
-        click.echo(f"{d.process_id} v{d.version} {'(baru)' if d.created else '(tidak berubah)'}") for d in deployed])
+    _emit(as_json, [d.__dict__ for d in deployed], lambda: (
+        f"{d.process_id} v{d.version} {'(baru)' if d.created else '(tidak berubah)'}" for d in deployed))
 
 
 @main.command()
@@ -103,8 +123,8 @@ def processes(as_json: bool) -> None:
                  "unit_kind": d.meta.unit_kind, "steps": len(d.meta.steps),
                  "lanes": [lane.name for lane in d.meta.lanes.values()]}
                 for d in catalog.list_latest(session)]
-    _emit(as_json, rows, lambda: [
-        click.echo(f"{r['process_id']:<42} v{r['version']:<3} {r['unit_kind']:<10} {r['name']}") for r in rows])
+    _emit(as_json, rows, lambda: (
+        f"{r['process_id']:<42} v{r['version']:<3} {r['unit_kind']:<10} {r['name']}" for r in rows))
 
 
 @main.command()
@@ -122,9 +142,8 @@ def start(process_id: str, unit_code: str, username: str, title: str, nomor_sura
     with _database() as database, database.transaction() as session:
         view = instances.start_instance(session, process_id=process_id, unit_code=unit_code, title=title,
                                         username=username, input_data=letter)
-    _emit(as_json, view.to_json(), lambda: (
-        click.echo(f"Instans {view.id} dimulai: {view.process_name} — {view.title}"),
-        [click.echo(f"  siap: {t.id}  {t.step_name} [{t.lane}] tenggat {_fmt(t.due_at)}") for t in view.ready_tasks]))
+    _emit(as_json, view.to_json(), lambda: [
+        f"Instans {view.id} dimulai: {view.process_name} — {view.title}", *_ready_lines(view)])
 
 
 @main.command()
@@ -135,10 +154,14 @@ def inbox(username: str, process_id: str | None, as_json: bool) -> None:
     """Tugas yang siap dikerjakan USERNAME, tenggat terdekat dulu."""
     with _database() as database, database.transaction() as session:
         views = instances.inbox(session, username, process_id=process_id)
-    _emit(as_json, [v.to_json() for v in views], lambda: (
-        click.echo(f"{len(views)} tugas untuk {username}"),
-        [click.echo(f"{v.id}  {v.process_name} / {v.step_name} [{v.lane}]  «{v.instance_title}»  "
-                    f"tenggat {_fmt(v.due_at)}{'  (pemeriksaan)' if v.is_review else ''}") for v in views]))
+    def lines() -> Iterator[str]:
+        zones = _unit_zones()
+        yield f"{len(views)} tugas untuk {username}"
+        for v in views:
+            yield (f"{v.id}  {v.process_name} / {v.step_name} [{v.lane}]  «{v.instance_title}»  "
+                   f"tenggat {_fmt(v.due_at, zones[v.unit_code])}{'  (pemeriksaan)' if v.is_review else ''}")
+
+    _emit(as_json, [v.to_json() for v in views], lines)
 
 
 @main.command()
@@ -156,9 +179,8 @@ def complete(task_id: str, username: str, keputusan: str | None, catatan: str | 
     with _database() as database, database.transaction() as session:
         view = instances.complete_task(session, task_id, username=username, keputusan=keputusan,
                                        catatan=catatan, team=team)
-    _emit(as_json, view.to_json(), lambda: (
-        click.echo(f"Tugas selesai. Instans {view.id}: {view.status}"),
-        [click.echo(f"  siap: {t.id}  {t.step_name} [{t.lane}] tenggat {_fmt(t.due_at)}") for t in view.ready_tasks]))
+    _emit(as_json, view.to_json(), lambda: [
+        f"Tugas selesai. Instans {view.id}: {view.status}", *_ready_lines(view)])
 
 
 @main.command()
@@ -168,10 +190,23 @@ def history(instance_id: int, as_json: bool) -> None:
     """Riwayat (jejak audit) sebuah instans."""
     with _database() as database, database.transaction() as session:
         entries = instances.history_of(session, instance_id)
-    _emit(as_json, [e.to_json() for e in entries], lambda: [
-        click.echo(f"{_fmt(e.occurred_at)}  {e.kind:<26} {e.actor or '-':<24} {e.step_name or e.process_id or ''}"
+        unit_code = instances.get_instance(session, instance_id).unit_code
+
+    def lines() -> Iterator[str]:
+        zone = _unit_zones()[unit_code]
+        for e in entries:
+            yield (f"{_fmt(e.occurred_at, zone)}  {e.kind:<26} {e.actor or '-':<24} "
+                   f"{e.step_name or e.process_id or ''}"
                    + (f"  [{e.keputusan}]" if e.keputusan else "") + (f"  «{e.catatan}»" if e.catatan else ""))
-        for e in entries])
+
+    _emit(as_json, [e.to_json() for e in entries], lines)
+
+
+def _ready_lines(view: InstanceView) -> Iterator[str]:
+    """One line per ready task of ``view``, due time in the unit's zone."""
+    zone = _unit_zones()[view.unit_code]
+    for t in view.ready_tasks:
+        yield f"  siap: {t.id}  {t.step_name} [{t.lane}] tenggat {_fmt(t.due_at, zone)}"
 
 
 @main.command("demo")

@@ -3,11 +3,14 @@
 The database and diagram settings are the engine's (``engine.settings``); these
 are the ones only the web app needs.
 
-| variable | default | meaning |
-|---|---|---|
-| ``ALUR_SECRET_KEY`` | unset: the app makes a random key per process and logs a warning | signs session cookies and CSRF tokens; set it in production — every worker must share it |
-| ``ALUR_SESSION_COOKIE_SECURE`` | ``1`` | ``0`` sends the session cookie over plain HTTP too (local development only) |
-| ``ALUR_SESSION_HOURS`` | ``8`` | a login lasts this many hours (one working day) |
+``ALUR_SECRET_KEY``
+    signs session cookies and CSRF tokens; set it in production — every worker
+    must share it. Unset: the app makes a random key per process and logs a warning.
+``ALUR_SESSION_COOKIE_SECURE``
+    default ``1``; ``0`` sends the session cookie over plain HTTP too (local
+    development only).
+``ALUR_SESSION_HOURS``
+    default ``8``: a login lasts this many hours (one working day).
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from engine import catalog, instances
 from storage.demo import DEMO_UNITS
 from storage.errors import InvalidTaskDataError
-
 from tests.browser.conftest import BrowserAuth
 
 if TYPE_CHECKING:

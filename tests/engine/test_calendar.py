@@ -12,7 +12,7 @@ import random
 import subprocess
 import sys
 import time as clock
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +24,7 @@ from storage.errors import CalendarError
 WIB = ZoneInfo("Asia/Jakarta")
 WITA = ZoneInfo("Asia/Makassar")
 WIT = ZoneInfo("Asia/Jayapura")
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text: str, tz: ZoneInfo = WIB) -> datetime:

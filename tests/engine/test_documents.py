@@ -16,7 +16,8 @@ from engine import documents, instances
 from engine.database import Database
 from engine.views import TaskView
 from storage.errors import ConflictError, InvalidTaskDataError, PermissionDeniedError
-from tests.support import advance_until as _advance, ready_task as _ready
+from tests.support import advance_until as _advance
+from tests.support import ready_task as _ready
 
 PELAPORAN = "sop_pelaporan_kinerja_kecamatan"
 KECAMATAN = "kecamatan-contoh"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, inspect, text, update
@@ -15,7 +15,7 @@ from storage import documents, history, org, tasks
 from storage.errors import ConflictError, NotFoundError
 from storage.models import Document, HumanTask, ProcessInstance
 
-T0 = datetime(2025, 5, 5, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 5, 5, 1, 0, tzinfo=UTC)
 PDF = b"%PDF-1.7\n" + bytes(range(256)) + b"\n%%EOF\n"  # every byte value survives the round trip
 
 

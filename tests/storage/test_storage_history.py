@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, text, update
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage import history, org
 from storage.models import AuditEvent
 
-T0 = datetime(2025, 5, 5, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 5, 5, 1, 0, tzinfo=UTC)
 
 
 def test_append_and_read_in_order(demo_session: Session, new_instance) -> None:

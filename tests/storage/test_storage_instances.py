@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,13 +14,13 @@ from storage.db import make_session_factory
 from storage.errors import InstanceNotFound, StaleInstanceError
 from storage.models import ProcessInstance
 
-DONE_AT = datetime(2025, 5, 2, 9, 0, tzinfo=timezone.utc)
+DONE_AT = datetime(2025, 5, 2, 9, 0, tzinfo=UTC)
 
 
 def test_create_starts_running_at_version_one(demo_session: Session, new_instance) -> None:
     instance = new_instance(demo_session)
     assert (instance.status, instance.lock_version) == ("running", 1)
-    assert instance.started_at.tzinfo is timezone.utc
+    assert instance.started_at.tzinfo is UTC
     assert instance.completed_at is None
     assert json.loads(instance.input_json) == {"tahun": 2025}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,8 +30,8 @@ def test_utc_datetime_round_trip_is_aware_utc(demo_session: Session, new_instanc
     demo_session.expire_all()
     stored = demo_session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.id == event.id))
     assert stored == local
-    assert stored.tzinfo is timezone.utc
-    assert stored == datetime(2025, 3, 13, 22, 30, 15, 123456, tzinfo=timezone.utc)
+    assert stored.tzinfo is UTC
+    assert stored == datetime(2025, 3, 13, 22, 30, 15, 123456, tzinfo=UTC)
 
 
 def test_stored_value_is_utc(demo_session: Session, new_instance, backend: str) -> None:
@@ -72,7 +72,7 @@ def test_defaults_are_callables_giving_aware_times(demo_session: Session, new_in
     demo_session.expire_all()
     definition = demo_session.get(ProcessDefinition, instance.definition_id)
     assert definition is not None
-    assert definition.deployed_at.tzinfo is timezone.utc
+    assert definition.deployed_at.tzinfo is UTC
     assert before - timedelta(seconds=5) <= definition.deployed_at <= utcnow()
 
 

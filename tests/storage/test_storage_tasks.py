@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, event, text
@@ -15,7 +14,7 @@ from storage.db import make_session_factory
 from storage.errors import TaskAlreadyCompleted, TaskNotFound
 from storage.models import HumanTask, ProcessInstance
 
-T0 = datetime(2025, 5, 5, 0, 30, tzinfo=timezone.utc)  # Senin 07:30 WIB
+T0 = datetime(2025, 5, 5, 0, 30, tzinfo=UTC)  # Senin 07:30 WIB
 
 
 def _ready(
@@ -25,9 +24,9 @@ def _ready(
     element_id: str = "Step_01",
     process_id: str = "sop_uji",
     lane: str = "Staf",
-    team_id: Optional[int] = None,
+    team_id: int | None = None,
     ready_at: datetime = T0,
-    due_at: Optional[datetime] = None,
+    due_at: datetime | None = None,
 ) -> HumanTask:
     role = None if team_id else org.resolve_role(session, instance.unit_id, lane)
     return tasks.add_ready(

@@ -19,7 +19,8 @@ from flask import Flask
 from engine import instances
 from engine.database import Database
 from storage.demo import DEMO_PASSWORD, DEMO_UNITS
-from tests.support import ROLE_HOLDERS, SOP_OF_UNIT, access_scene as _scene
+from tests.support import ROLE_HOLDERS, SOP_OF_UNIT
+from tests.support import access_scene as _scene
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

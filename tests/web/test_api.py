@@ -31,7 +31,10 @@ from werkzeug.test import TestResponse
 from engine import instances
 from engine.database import Database
 from storage.demo import DEMO_PASSWORD
-from tests.support import ROLE_HOLDERS, SOP_OF_UNIT, access_scene as _scene, advance_until as _advance, ready_task as _ready
+from tests.support import ROLE_HOLDERS, SOP_OF_UNIT
+from tests.support import access_scene as _scene
+from tests.support import advance_until as _advance
+from tests.support import ready_task as _ready
 
 API = "/api/v1"
 KECAMATAN = "kecamatan-contoh"

@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from engine import documents, instances
 from engine.database import Database
 from storage.demo import DEMO_PASSWORD, DEMO_UNITS
-from web import create_app
 from tests.support import ready_task as _ready
+from web import create_app
 
 KECAMATAN = "kecamatan-contoh"
 PELAPORAN = "sop_pelaporan_kinerja_kecamatan"

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 
 from engine import instances
 from engine.database import Database
-from tests.support import advance_until as _advance, ready_task as _ready
+from tests.support import advance_until as _advance
+from tests.support import ready_task as _ready
 
 KECAMATAN = "kecamatan-contoh"
 PELAPORAN = "sop_pelaporan_kinerja_kecamatan"
