@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import grants
 from storage.models import Role, RoleAlias, RoleMember, Unit, User
 from storage.org import normalize_role_name
 
 __all__ = [
-    "DEMO_PASSWORD", "DEMO_UNITS", "DemoRole", "DemoUnit", "DemoUser", "load_demo_org",
-    "set_demo_passwords",
+    "DEMO_ACCESS", "DEMO_PASSWORD", "DEMO_UNITS", "DemoAccess", "DemoRole", "DemoUnit", "DemoUser",
+    "demo_usernames", "load_demo_org", "set_demo_passwords",
 ]
 
 DEMO_PASSWORD = "alur-demo"
@@ -188,8 +189,47 @@ KECAMATAN_CONTOH = DemoUnit(
 DEMO_UNITS: tuple[DemoUnit, ...] = (BAGIAN_ORGANISASI, DINAS_KOMINFO, KECAMATAN_CONTOH)
 
 
+@dataclass(frozen=True)
+class DemoAccess:
+    """A demo user who holds access grants rather than a Pelaksana role.
+
+    ``grants`` are ``(kind, unit code or None for every unit)`` pairs; ``home`` is
+    the code of the user's home unit.
+    """
+
+    user: DemoUser
+    home: str
+    grants: tuple[tuple[str, str | None], ...]
+
+
+DEMO_ACCESS: tuple[DemoAccess, ...] = (
+    DemoAccess(DemoUser("admin.alur", "Administrator Alur", "198601012010011001"), "bagian-organisasi",
+               (("administrator", None),)),
+    # Process analysts: the Bagian Organisasi of the Setda for every unit, and one per unit.
+    DemoAccess(DemoUser("analis.organisasi", "Ratna Sari Dewi, S.AP., M.PA.", "198404122009022004"),
+               "bagian-organisasi", (("analis_proses", None),)),
+    DemoAccess(DemoUser("analis.bagian", "Taufik Hidayat, S.Kom.", "199102052015031003"), "bagian-organisasi",
+               (("analis_proses", "bagian-organisasi"),)),
+    DemoAccess(DemoUser("analis.kominfo", "Andi Nurfadillah, S.Kom.", "199208112016022002"), "dinas-kominfo",
+               (("analis_proses", "dinas-kominfo"),)),
+    DemoAccess(DemoUser("analis.kecamatan", "Yosua Rumaropen, S.IP.", "199004232014031002"), "kecamatan-contoh",
+               (("analis_proses", "kecamatan-contoh"),)),
+    # Auditors: an Inspektorat auditor (APIP) for every unit, a SAKIP evaluator for the Kecamatan.
+    DemoAccess(DemoUser("auditor.inspektorat", "Dra. Lusiana Pardede, M.Ak.", "197303152000032002"),
+               "bagian-organisasi", (("auditor", None),)),
+    DemoAccess(DemoUser("evaluator.kecamatan", "Barnabas Iek, S.E., M.Si.", "198209302008011005"),
+               "kecamatan-contoh", (("auditor", "kecamatan-contoh"),)),
+)
+
+
+def demo_usernames() -> list[str]:
+    """Login names of every demo user: role holders, then the holders of access grants."""
+    return ([u.username for unit in DEMO_UNITS for role in unit.roles for u in role.users]
+            + [a.user.username for a in DEMO_ACCESS])
+
+
 def load_demo_org(session: Session) -> None:
-    """Create the demo units, roles, aliases, users and memberships that are missing.
+    """Create the demo units, roles, aliases, users, memberships and access grants that are missing.
 
     Idempotent: rows that exist (matched by unit code, role name, alias, username)
     are left as they are, so a second call changes nothing. Flushes; never commits.
@@ -202,6 +242,12 @@ def load_demo_org(session: Session) -> None:
                 user = _ensure_user(session, unit, demo_user)
                 if session.get(RoleMember, (user.id, role.id)) is None:
                     session.add(RoleMember(user_id=user.id, role_id=role.id))
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    for access in DEMO_ACCESS:
+        user = _ensure_user(session, units[access.home], access.user)
+        for kind, unit_code in access.grants:
+            grants.grant(session, user_id=user.id, kind=kind,
+                         unit_id=units[unit_code].id if unit_code is not None else None)
     session.flush()
 
 
@@ -214,7 +260,7 @@ def set_demo_passwords(
     own salt. Users who already have a password keep it unless ``replace``; users
     that are not demo users are never touched. Flushes; never commits.
     """
-    usernames = [u.username for unit in DEMO_UNITS for role in unit.roles for u in role.users]
+    usernames = demo_usernames()
     changed = 0
     for user in session.scalars(select(User).where(User.username.in_(usernames))):
         if user.password_hash is None or replace:

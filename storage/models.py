@@ -40,13 +40,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "AUDIT_KINDS", "INSTANCE_STATUSES", "TASK_STATES", "UNIT_KINDS",
-    "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask", "ProcessDefinition",
+    "ACCESS_KINDS", "AUDIT_KINDS", "INSTANCE_STATUSES", "TASK_STATES", "UNIT_KINDS",
+    "AccessGrant", "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask", "ProcessDefinition",
     "ProcessInstance", "Role", "RoleAlias", "RoleMember", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
 ]
 
 UNIT_KINDS = ("bagian", "dinas", "kecamatan")
+ACCESS_KINDS = ("administrator", "analis_proses", "auditor")
 INSTANCE_STATUSES = ("running", "completed", "error")
 TASK_STATES = ("ready", "completed", "cancelled")
 AUDIT_KINDS = (
@@ -134,6 +135,28 @@ class User(Base):
     nip: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))  # home unit
+
+
+class AccessGrant(Base):
+    """An access right that is not a Pelaksana role: administrator, process analyst or auditor.
+
+    ``kind`` is one of :data:`ACCESS_KINDS`; ``unit_id`` is the unit it covers,
+    or None for every unit of the installation. Migration 0003.
+    """
+
+    __tablename__ = "access_grant"
+    __table_args__ = (
+        CheckConstraint(_in_check("kind", ACCESS_KINDS), name="kind"),
+        UniqueConstraint("user_id", "kind", "unit_id"),
+        Index(None, "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
 
 class Role(Base):

@@ -185,3 +185,18 @@ def test_times_are_printed_in_the_units_time_zone(alur: Run) -> None:
     history = alur("history", str(started["id"]))
     assert history.returncode == 0, history.stderr
     assert " WIT  instance_started" in history.stdout and "UTC" not in history.stdout
+
+
+def test_access_grants_can_be_listed_given_and_taken(alur: Run) -> None:
+    listed = _json(alur("akses", "daftar", "--jenis", "auditor", "--json"))
+    assert {(r["username"], r["unit_code"]) for r in listed} == {
+        ("auditor.inspektorat", None), ("evaluator.kecamatan", "kecamatan-contoh")}
+    given = alur("akses", "beri", STAF, "auditor", "--unit", "kecamatan-contoh")
+    assert given.returncode == 0 and "diberikan" in given.stdout
+    assert (STAF, "kecamatan-contoh") in {(r["username"], r["unit_code"])
+                                          for r in _json(alur("akses", "daftar", "--json"))}
+    assert alur("akses", "cabut", STAF, "auditor", "--unit", "kecamatan-contoh").returncode == 0
+    again = alur("akses", "cabut", STAF, "auditor", "--unit", "kecamatan-contoh")
+    assert again.returncode == 1 and "tidak memegang" in again.stderr
+    unknown = alur("akses", "beri", "tidak.ada", "auditor")
+    assert unknown.returncode == 1 and unknown.stderr.startswith("Galat: ")

@@ -15,9 +15,10 @@ import os
 
 import click
 
+from engine.access import describe
 from engine.database import open_database
 from engine.settings import load_settings
-from storage.demo import DEMO_PASSWORD, DEMO_UNITS
+from storage.demo import DEMO_ACCESS, DEMO_PASSWORD, DEMO_UNITS
 
 
 @click.command()
@@ -45,6 +46,9 @@ def main(host: str, port: int, no_setup: bool) -> None:
         click.echo(f"  {unit.code}")
         for role in unit.roles:
             click.echo(f"    {role.name:<32} {', '.join(u.username for u in role.users)}")
+    click.echo("  hak akses")
+    for access in DEMO_ACCESS:
+        click.echo(f"    {access.user.username:<32} {describe(access.grants)}")
     app.run(host=host, port=port)
 
 

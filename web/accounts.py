@@ -22,9 +22,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy.orm import Session
 
+from engine.access import Grants
 from engine.database import Database
 from engine.deploy import DeployedProcess
-from storage import demo, org
+from storage import demo, grants, org
 from storage.errors import UserNotFound
 from storage.models import User
 
@@ -42,7 +43,8 @@ class Account(UserMixin):
 
     ``unit_codes`` are the units where the user holds a role, home unit first, and
     ``unit_kinds[i]`` is the kind (bagian | dinas | kecamatan) of ``unit_codes[i]``;
-    ``timezone`` is the home unit's IANA zone.
+    ``timezone`` is the home unit's IANA zone; ``grants`` are the user's access
+    grants (administrator, analis_proses, auditor; ``engine.access``).
     """
 
     id: int
@@ -55,6 +57,7 @@ class Account(UserMixin):
     unit_codes: tuple[str, ...]
     unit_kinds: tuple[str, ...]
     session_token: str
+    grants: Grants = Grants()
 
     def get_id(self) -> str:
         """Flask-Login's id: user id and password fingerprint, ``"12:ab34..."``."""
@@ -94,6 +97,7 @@ def _account(session: Session, user: User) -> Account:
         unit_code=home.code, unit_name=home.name, timezone=home.timezone, unit_codes=tuple(units),
         unit_kinds=tuple(units.values()),
         session_token=_fingerprint(user.password_hash or ""),
+        grants=Grants(tuple(grants.grants_of(session, user.id))),
     )
 
 

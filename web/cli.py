@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from engine import catalog, demo, instances
+from engine import access, catalog, demo, instances
 from engine.database import Database, open_database
 from engine.deploy import deploy_sources
 from engine.settings import load_settings
@@ -207,6 +207,51 @@ def _ready_lines(view: InstanceView) -> Iterator[str]:
     zone = _unit_zones()[view.unit_code]
     for t in view.ready_tasks:
         yield f"  siap: {t.id}  {t.step_name} [{t.lane}] tenggat {_fmt(t.due_at, zone)}"
+
+
+@main.group()
+def akses() -> None:
+    """Hak akses selain peran Pelaksana: administrator, analis_proses, auditor."""
+
+
+_KIND = click.Choice(list(access.ACCESS_KINDS))
+_UNIT_OPTION = click.option("--unit", "unit_code", default=None,
+                            help="Kode unit kerja yang dicakup; tanpa --unit: semua unit.")
+
+
+@akses.command("daftar")
+@click.option("--jenis", "kind", type=_KIND, default=None, help="Hanya hak akses jenis ini.")
+@_json_option
+def akses_daftar(kind: str | None, as_json: bool) -> None:
+    """Daftar hak akses yang diberikan."""
+    with _database() as database, database.transaction() as session:
+        rows = access.holders(session, kind)
+    _emit(as_json, [{"username": u, "kind": k, "unit_code": c} for u, k, c in rows],
+          lambda: (f"{u:<28} {access.describe([(k, c)])}" for u, k, c in rows))
+
+
+@akses.command("beri")
+@click.argument("username")
+@click.argument("kind", type=_KIND)
+@_UNIT_OPTION
+def akses_beri(username: str, kind: str, unit_code: str | None) -> None:
+    """Beri USERNAME hak akses KIND (untuk satu unit atau semua unit)."""
+    with _database() as database, database.transaction() as session:
+        access.grant(session, username, kind, unit_code)
+    click.echo(f"{username}: {access.describe([(kind, unit_code)])} diberikan.")
+
+
+@akses.command("cabut")
+@click.argument("username")
+@click.argument("kind", type=_KIND)
+@_UNIT_OPTION
+def akses_cabut(username: str, kind: str, unit_code: str | None) -> None:
+    """Cabut hak akses KIND dari USERNAME."""
+    with _database() as database, database.transaction() as session:
+        removed = access.revoke(session, username, kind, unit_code)
+    if not removed:
+        raise click.ClickException(f"{username} tidak memegang {access.describe([(kind, unit_code)])}.")
+    click.echo(f"{username}: {access.describe([(kind, unit_code)])} dicabut.")
 
 
 @main.command("demo")

@@ -25,8 +25,9 @@ TABLES = {
     "human_task",
     "audit_event",
     "document",
+    "access_grant",
 }
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from engine.database import Database
-from storage.demo import DEMO_PASSWORD, DEMO_UNITS, set_demo_passwords
+from storage.demo import DEMO_PASSWORD, demo_usernames, set_demo_passwords
 from storage.models import User
 from web.accounts import authenticate, hash_password, load_account
 from web.settings import load_web_settings
@@ -20,7 +20,7 @@ def test_hashes_are_salted_argon2id() -> None:
 
 
 def test_demo_users_get_the_demo_password_once(database: Database) -> None:
-    demo_names = {u.username for unit in DEMO_UNITS for role in unit.roles for u in role.users}
+    demo_names = set(demo_usernames())
     with database.transaction() as session:
         users = session.scalars(select(User)).all()
         assert {u.username for u in users} == demo_names
