@@ -15,7 +15,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from engine.database import Database
-from engine.deploy import _from_spiff, _scrub, deploy_sources
+from engine.deploy import deploy_sources
 from storage.errors import DeployError, UnsafeExpressionError
 from storage.models import ProcessDefinition
 
@@ -339,6 +339,8 @@ def test_spiffworkflow_refusals_lose_their_python_reprs() -> None:
     tree = etree.ElementTree(etree.fromstring(sop(review_sop())))
     node = tree.find(".//{http://www.omg.org/spec/BPMN/20100524/MODEL}userTask")
     from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+    from engine.deploy import _from_spiff, _scrub
 
     message = f"Cannot resolve dataInputAssociation {node!r}"
     error = _from_spiff(ValidationException(message, node=node), "c6.bpmn", tree)

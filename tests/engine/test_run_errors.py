@@ -12,12 +12,12 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from engine import dataflow, instances
+from engine import instances
 from engine.database import Database
 from engine.deploy import deploy_sources
 from storage.errors import ExpressionLimitError, ProcessExecutionError
 from storage.models import AuditEvent, HumanTask, ProcessInstance
-from tests.engine.test_hostile_diagrams import LETTER_STEP, cond, review_sop, sop
+from tests.engine.test_hostile_diagrams import LETTER_STEP, boundary_timer, cond, review_sop, sop
 
 UNIT = "kecamatan-contoh"
 
@@ -25,6 +25,8 @@ UNIT = "kecamatan-contoh"
 @pytest.fixture
 def bypass(monkeypatch: pytest.MonkeyPatch) -> None:
     """Deploy without the data-flow check."""
+    from engine import dataflow  # imported here so the file also collects on code without the check
+
     monkeypatch.setattr(dataflow, "check_process", lambda process, filename: None)
 
 
@@ -107,6 +109,22 @@ def test_letter_start_data_reaches_the_conditions(alur_db: Database) -> None:
     assert after.status == "completed"
 
 
+def test_timer_stored_without_the_deploy_check_fails_cleanly_at_start(alur_db: Database,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import deploy_checks  # imported here so the file also collects on code without the check
+
+    monkeypatch.setattr(deploy_checks, "check_timers", lambda tree, filename: None)
+    pid = _deploy(alur_db, boundary_timer("timeDuration", "P7D"))
+    with alur_db.transaction() as session:
+        count = session.scalar(select(func.count()).select_from(ProcessInstance))
+    with pytest.raises(ProcessExecutionError) as info:
+        _start(alur_db, pid)
+    assert "Timer_1" in str(info.value) and "Tidak ada yang diubah" in str(info.value)
+    with alur_db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == count
+
+
 def test_limit_error_is_a_process_execution_error() -> None:
     assert issubclass(ExpressionLimitError, ProcessExecutionError)
+
 
