@@ -41,6 +41,7 @@ A bound exceeded at run time raises :class:`~storage.errors.ExpressionLimitError
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
@@ -102,7 +103,12 @@ def _refuse(source: str, node: ast.AST | None, why: str,
     return UnsafeExpressionError(f"Ekspresi tidak diizinkan{where}: {why} — {source!r} (expression refused: {english})")
 
 
+@functools.lru_cache(maxsize=1024)
 def _parse(source: str, mode: str) -> ast.AST:
+    """The checked tree of ``source``; cached, as every completion evaluates the same few conditions.
+
+    Callers never change the tree they get back.
+    """
     if len(source) > _MAX_SOURCE_CHARS:
         raise _refuse(source[:80] + "…", None, f"lebih dari {_MAX_SOURCE_CHARS} karakter")
     try:

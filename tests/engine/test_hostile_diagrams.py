@@ -9,6 +9,7 @@ nothing.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -352,3 +353,13 @@ def test_spiffworkflow_refusals_lose_their_python_reprs() -> None:
 def test_start_event_with_the_id_the_engine_reserves_is_refused(empty_db: Database) -> None:
     error = refused(empty_db, sop(review_sop().replace('"StartEvent_1"', '"Start"')))
     assert error.element_id == "Start" and "id lain" in error.message
+
+
+MIWG = Path(__file__).parent / "data" / "miwg"
+
+
+def test_miwg_c91_from_camunda_modeler_is_refused_for_its_timer(empty_db: Database) -> None:
+    data = (MIWG / "C.9.1.bpmn").read_bytes()
+    error = refused(empty_db, data, "C.9.1.bpmn")
+    assert error.element_id == "BoundaryEvent_1" and "timeCycle=R6/P1D" in error.message
+    assert "belum dijalankan oleh Alur" in error.message
