@@ -6,9 +6,10 @@ element id and its line, and saying in Bahasa Indonesia what Alur does not
 support. :mod:`engine.deploy` runs them in this order:
 
 1. :func:`check_xinclude` — any element of the XInclude namespace (2001 or 2003)
-   is refused. lxml never resolves XInclude by itself (only ``.xinclude()`` or a
-   parser built with ``xinclude=True`` does, and neither Alur nor SpiffWorkflow
-   does either), but a stored ``xi:include`` would be a trap for any later tool.
+   is refused. lxml never expands XInclude on its own (only an explicit call on a
+   tree, or a parser built to expand it, does, and neither Alur nor
+   SpiffWorkflow has either; a test checks), but a stored ``xi:include`` would
+   be a trap for any later tool.
 2. :func:`executable_processes` — a file with no executable process is refused
    (BPMN 2.0, 8.3.8 ``isExecutable``: a non-executable process is a picture).
 3. :func:`check_expressions` — every expression-bearing element (sequence-flow

@@ -73,10 +73,13 @@ def start_instance(
     """Start the latest version of SOP ``process_id`` in a unit, on behalf of a user.
 
     ``title`` is the perihal ("Laporan Kinerja Triwulan III 2026"); ``input_data``
-    extra JSON data (e.g. an incoming letter's number and date). Raises
+    extra JSON data (e.g. an incoming letter's ``nomor_surat`` and ``tanggal_surat``),
+    kept with the instance and given to the process as its start data, which
+    conditions may read (:func:`engine.sop.start_variables`). Raises
     ``ProcessNotFound``, ``UnitNotFound``, ``UserNotFound``, ``InvalidTaskDataError``
-    (empty title, SOP not meant for this kind of unit, lanes the unit cannot fill)
-    and ``PermissionDeniedError`` (the user cannot perform the first step).
+    (empty title, SOP not meant for this kind of unit, lanes the unit cannot fill),
+    ``PermissionDeniedError`` (the user cannot perform the first step) and
+    ``ProcessExecutionError`` (the diagram fails before its first step; nothing stored).
     """
     at = _now(now)
     title = (title or "").strip()
@@ -125,7 +128,9 @@ def complete_task(
     unit) is required on a step that forms a team; ``data`` is kept in the
     history. Raises ``TaskNotFound``, ``TaskAlreadyCompleted`` (also when a
     concurrent completion won), ``PermissionDeniedError``,
-    ``InvalidTaskDataError`` and ``StaleInstanceError``.
+    ``InvalidTaskDataError``, ``StaleInstanceError`` and ``ProcessExecutionError``
+    (a condition or script of the diagram fails; nothing is changed, the task
+    stays ready).
     """
     at = _now(now)
     human = tasks.get(session, task_id)

@@ -363,3 +363,21 @@ def test_miwg_c91_from_camunda_modeler_is_refused_for_its_timer(empty_db: Databa
     error = refused(empty_db, data, "C.9.1.bpmn")
     assert error.element_id == "BoundaryEvent_1" and "timeCycle=R6/P1D" in error.message
     assert "belum dijalankan oleh Alur" in error.message
+
+
+def test_file_with_no_process_at_all_is_refused(empty_db: Database) -> None:
+    data = (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NAMESPACES} id="Defs_Kosong" '
+            f'targetNamespace="http://alur.dev/test">\n<bpmn:collaboration id="Collab_1"/>\n</bpmn:definitions>\n').encode()
+    error = refused(empty_db, data)
+    assert "Tidak ada proses yang dapat dijalankan" in error.message and error.element_id == "Defs_Kosong"
+
+
+def test_nothing_alur_runs_processes_xinclude() -> None:
+    """lxml expands XInclude only when asked (``.xinclude()``, ``XMLParser(xinclude=True)``): nobody asks."""
+    import SpiffWorkflow
+
+    roots = [Path(__file__).resolve().parents[2] / p for p in ("engine", "storage", "web", "scripts")]
+    roots.append(Path(SpiffWorkflow.__file__).parent)
+    asking = [str(f) for root in roots for f in root.rglob("*.py")
+              if re.search(r"\.xinclude\(|xinclude\s*=\s*True|XInclude\(", f.read_text(encoding="utf-8"))]
+    assert asking == []
