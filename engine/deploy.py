@@ -5,25 +5,44 @@ inconsistent, and stores each process once per distinct content: deploying the
 same bytes again returns the existing version; a changed file makes a new
 version, while running instances stay on the versions they started with.
 
-Checks, all made before anything is stored (a deployment is all or nothing):
+Checks, all made before anything is stored (a deployment is all or nothing); every
+refusal names the file, the element id and its line, and says in Bahasa Indonesia
+what is wrong or what Alur does not support:
 
 - XML is parsed with entity resolution, DTD loading and network access off, and a
   document with a DOCTYPE is refused outright (external entities, "billion laughs").
+- No XInclude element (``xi:include``, 2001 and 2003 namespaces).
 - The BPMN 2.0 XML schema (OMG formal/2011-01-03), via SpiffWorkflow's validator.
+- The file has at least one executable process (``isExecutable`` not ``"false"``).
+- Every expression-bearing element (conditions, scripts, pre/post scripts,
+  multi-instance and loop expressions, data assignments) is in the safe, bounded
+  subset of :mod:`engine.expressions`; FEEL, JUEL and other languages are refused.
+- Every timer value (``timeDate``, ``timeDuration``, ``timeCycle``) is an ISO 8601
+  literal; a diagram with a timer is then refused, as Alur does not run timers yet.
+- Nothing Alur does not execute: data stores, data objects and data associations,
+  service/send/receive/business-rule tasks, message/signal/error/escalation/
+  compensation/cancel/conditional events, event-based and complex gateways,
+  embedded sub-processes, loops and multi-instance, a task with several outgoing
+  flows, a condition on a flow not leaving a gateway, Camunda/Zeebe extensions
+  that change execution (list and reasons: :mod:`engine.deploy_checks`).
 - Every exclusive/inclusive gateway with more than one outgoing sequence flow has a
   condition on each flow except its ``default`` (BPMN 2.0, 13.3.2: a flow without
   condition and not default would be taken unconditionally).
-- Every condition, script task and pre/post script is in the safe subset of
-  :mod:`engine.expressions`.
+- Data flow: every variable a condition or script reads is set before it on every
+  path, by a review step (``keputusan``), a script or the start data
+  (:mod:`engine.dataflow`).
 - Every call activity's ``calledElement`` names a process in this deployment or an
   already deployed one.
+- What SpiffWorkflow still refuses when building the spec is reported with the
+  element's id and line, never with a Python object's repr.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,17 +52,18 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy.orm import Session
 
-from engine import expressions
+from engine import dataflow, deploy_checks
 from engine.sop import BPMN_NS, ProcessMeta, read_process_meta
 from engine.state import dump_spec
 from storage import definitions
-from storage.errors import DeployError, UnsafeExpressionError
+from storage.errors import DeployError
 
 __all__ = ["DeployedProcess", "deploy_directory", "deploy_sources", "parse_bpmn"]
 
 _NS = {"bpmn": BPMN_NS, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 _MAX_FILE_BYTES = 5 * 1024 * 1024
 _PROLOG_BYTES = 64 * 1024
+_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>|<[^<>]* at 0x[0-9a-fA-F]+>")
 
 
 @dataclass(frozen=True)
@@ -99,18 +119,25 @@ def deploy_sources(session: Session, sources: Mapping[str, bytes]) -> list[Deplo
     stores nothing when any file fails. The caller owns the transaction.
     """
     trees = {name: parse_bpmn(data, name) for name, data in sources.items()}
+    for name, tree in trees.items():
+        deploy_checks.check_xinclude(tree, name)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for name, tree in trees.items():
         try:
             parser.add_bpmn_xml(tree, filename=name)
         except ValidationException as exc:
-            raise _from_spiff(exc, name) from exc
+            raise _from_spiff(exc, name, tree) from exc
     processes: list[tuple[str, etree._Element]] = []
     for name, tree in trees.items():
-        _check_gateways(tree, name)
-        _check_expressions(tree, name)
-        processes.extend((name, p) for p in tree.iterfind("bpmn:process", _NS)
-                         if p.get("isExecutable") != "false")
+        executable = deploy_checks.executable_processes(tree, name)
+        deploy_checks.check_expressions(tree, name)
+        deploy_checks.check_timers(tree, name)
+        deploy_checks.check_supported(tree, name)
+        deploy_checks.check_vendor_extensions(tree, name)
+        deploy_checks.check_gateways(tree, name)
+        for process in executable:
+            dataflow.check_process(process, name)
+        processes.extend((name, p) for p in executable)
     known = {p.get("id") for _, p in processes}
     for name, process in processes:
         _check_called_elements(session, process, name, known)
@@ -119,10 +146,10 @@ def deploy_sources(session: Session, sources: Mapping[str, bytes]) -> list[Deplo
         try:
             spec = parser.get_spec(process.get("id"))
         except ValidationException as exc:
-            raise _from_spiff(exc, name) from exc
+            raise _from_spiff(exc, name, trees[name]) from exc
         except SpiffWorkflowException as exc:
-            raise DeployError(str(exc), file=name, element_id=process.get("id"),
-                              line=process.sourceline) from exc
+            raise DeployError(f"BPMN tidak dapat dijalankan: {_scrub(str(exc))}", file=name,
+                              element_id=process.get("id"), line=process.sourceline) from exc
         staged.append((name, process, read_process_meta(process), dump_spec(spec)))
     return [_store(session, name, sources[name], process, meta, spec_json)
             for name, process, meta, spec_json in staged]
@@ -142,57 +169,26 @@ def _store(session: Session, filename: str, data: bytes, process: etree._Element
     return DeployedProcess(meta.process_id, row.name, row.version, row.id, True)
 
 
-def _from_spiff(exc: ValidationException, filename: str) -> DeployError:
+def _scrub(message: str) -> str:
+    """``message`` without Python reprs (``<Element {ns}dataInputAssociation at 0x7fc4…>`` → its tag)."""
+    return _REPR.sub(lambda m: m.group(1) or "elemen", message)
+
+
+def _from_spiff(exc: ValidationException, filename: str, tree: etree._ElementTree) -> DeployError:
+    """A DeployError for SpiffWorkflow's refusal, with the element's line looked up by id."""
+    element_id = getattr(exc, "id", None) or None
     line = getattr(exc, "line_number", None)
+    if not isinstance(line, int) and element_id is not None:
+        found = tree.xpath("//*[@id=$id]", id=element_id)
+        line = found[0].sourceline if found else None
+    if element_id is None and isinstance(line, int):  # an XSD error: name the element on that line
+        on_line = next((e for e in tree.iter() if isinstance(e.tag, str) and e.sourceline == line), None)
+        owner = deploy_checks.owner_of(on_line) if on_line is not None else None
+        element_id = owner.get("id") if owner is not None else None
     return DeployError(
-        f"BPMN tidak valid: {exc}", file=getattr(exc, "file_name", None) or filename,
-        element_id=getattr(exc, "id", None) or None, line=line if isinstance(line, int) else None,
+        f"BPMN tidak valid: {_scrub(str(exc))}", file=getattr(exc, "file_name", None) or filename,
+        element_id=element_id, line=line if isinstance(line, int) else None,
     )
-
-
-def _check_gateways(tree: etree._ElementTree, filename: str) -> None:
-    flows = list(tree.iterfind(".//bpmn:sequenceFlow", _NS))
-    for tag in ("exclusiveGateway", "inclusiveGateway"):
-        for gateway in tree.iterfind(f".//bpmn:{tag}", _NS):
-            outgoing = [f for f in flows if f.get("sourceRef") == gateway.get("id")]
-            if len(outgoing) < 2:
-                continue
-            for flow in outgoing:
-                if flow.get("id") == gateway.get("default"):
-                    continue
-                condition = flow.find("bpmn:conditionExpression", _NS)
-                if condition is None or not (condition.text or "").strip():
-                    raise DeployError(
-                        f"Cabang gateway {gateway.get('id')!r} tanpa kondisi "
-                        f"(gateway branch without condition)",
-                        file=filename, element_id=flow.get("id"), line=flow.sourceline,
-                    )
-
-
-def _expression_sources(tree: etree._ElementTree) -> Iterable[tuple[etree._Element, str, bool]]:
-    for condition in tree.iterfind(".//bpmn:conditionExpression", _NS):
-        yield condition, condition.text or "", False
-    for condition in tree.iterfind(".//bpmn:completionCondition", _NS):
-        yield condition, condition.text or "", False
-    for script in tree.iterfind(".//bpmn:scriptTask/bpmn:script", _NS):
-        yield script, script.text or "", True
-    for tag in ("preScript", "postScript"):
-        for script in tree.iterfind(f".//spiffworkflow:{tag}", _NS):
-            yield script, script.text or "", True
-
-
-def _check_expressions(tree: etree._ElementTree, filename: str) -> None:
-    for element, text, is_script in _expression_sources(tree):
-        owner = element
-        while owner is not None and owner.get("id") is None:
-            owner = owner.getparent()
-        try:
-            (expressions.check_script if is_script else expressions.check_expression)(text)
-        except UnsafeExpressionError as exc:
-            raise UnsafeExpressionError(
-                str(exc), file=filename, element_id=owner.get("id") if owner is not None else None,
-                line=element.sourceline,
-            ) from exc
 
 
 def _check_called_elements(session: Session, process: etree._Element, filename: str,

@@ -9,18 +9,25 @@ Review steps ("Memeriksa ... jika setuju ... jika tidak dikembalikan untuk
 diperbaiki", Permenpan RB 35/2012 decision symbol) take a ``keputusan``:
 ``"setuju"`` or ``"tidak"``; a catatan is required for ``"tidak"`` so the person
 fixing the work knows what to fix.
+
+Whatever the engine raises while running the process on (a condition no branch
+satisfies, a variable no step set, an expression past its bounds, a diagram
+stored without the deploy checks) becomes a :class:`ProcessExecutionError`
+before anything is written, so the caller's transaction rolls back with the
+task still ready: the user gets the reason, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
@@ -34,8 +41,10 @@ from engine.waktu import Waktu
 from storage import calendar as calendar_store
 from storage import history, instances, org, tasks
 from storage.errors import (
+    AlurError,
     InvalidTaskDataError,
     PermissionDeniedError,
+    ProcessExecutionError,
     TaskAlreadyCompleted,
 )
 from storage.models import HumanTask, ProcessInstance
@@ -47,6 +56,10 @@ __all__ = [
 
 KEPUTUSAN = ("setuju", "tidak")
 INBOX_PAGE = 100
+# What a diagram's conditions and scripts can raise when run (engine.expressions, SpiffWorkflow).
+_ENGINE_ERRORS = (SpiffWorkflowException, AlurError, ArithmeticError, LookupError, NameError, TypeError,
+                  ValueError, RecursionError)
+_REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -60,10 +73,13 @@ def start_instance(
     """Start the latest version of SOP ``process_id`` in a unit, on behalf of a user.
 
     ``title`` is the perihal ("Laporan Kinerja Triwulan III 2026"); ``input_data``
-    extra JSON data (e.g. an incoming letter's number and date). Raises
+    extra JSON data (e.g. an incoming letter's ``nomor_surat`` and ``tanggal_surat``),
+    kept with the instance and given to the process as its start data, which
+    conditions may read (:func:`engine.sop.start_variables`). Raises
     ``ProcessNotFound``, ``UnitNotFound``, ``UserNotFound``, ``InvalidTaskDataError``
-    (empty title, SOP not meant for this kind of unit, lanes the unit cannot fill)
-    and ``PermissionDeniedError`` (the user cannot perform the first step).
+    (empty title, SOP not meant for this kind of unit, lanes the unit cannot fill),
+    ``PermissionDeniedError`` (the user cannot perform the first step) and
+    ``ProcessExecutionError`` (the diagram fails before its first step; nothing stored).
     """
     at = _now(now)
     title = (title or "").strip()
@@ -80,7 +96,8 @@ def start_instance(
     if missing:
         raise InvalidTaskDataError(f"Unit {unit.code} tidak memiliki peran untuk: {', '.join(missing)}")
     workflow = state.new_workflow(root.spec, {pid: d.spec for pid, d in called.items()})
-    workflow.do_engine_steps()
+    workflow.task_tree.data.update(dict(input_data or {}))  # the start data conditions may read
+    _run_engine(workflow.do_engine_steps, root.name)
     row = instances.create(
         session, definition_id=root.id, unit_id=unit.id, title=title, started_by_id=user.id,
         state_json=state.dump_state(workflow), serializer_version=state.SERIALIZER_VERSION,
@@ -111,7 +128,9 @@ def complete_task(
     unit) is required on a step that forms a team; ``data`` is kept in the
     history. Raises ``TaskNotFound``, ``TaskAlreadyCompleted`` (also when a
     concurrent completion won), ``PermissionDeniedError``,
-    ``InvalidTaskDataError`` and ``StaleInstanceError``.
+    ``InvalidTaskDataError``, ``StaleInstanceError`` and ``ProcessExecutionError``
+    (a condition or script of the diagram fails; nothing is changed, the task
+    stays ready).
     """
     at = _now(now)
     human = tasks.get(session, task_id)
@@ -135,11 +154,12 @@ def complete_task(
     spiff_task.data.update(task_data)
     previously_ready = {t.id for t in tasks.ready_for_instance(session, row.id)}
     active_before = _active_subprocesses(workflow)
-    try:
+
+    def run() -> None:
         spiff_task.run()
         workflow.do_engine_steps()
-    except WorkflowException as exc:
-        raise InvalidTaskDataError(f"Alur proses gagal dijalankan: {exc}") from exc
+
+    _run_engine(run, human.name)
     state.prune(workflow)
     tasks.mark_completed(session, task_id, user_id=user.id, completed_at=at)
     history.append(session, instance_id=row.id, kind="task_completed", occurred_at=at, actor_id=user.id,
@@ -163,6 +183,51 @@ def complete_task(
                        actor_id=user.id, process_id=_root_process_id(definitions, row))
     session.refresh(row)
     return _instance_view(session, row)
+
+
+def _run_engine(step: Callable[[], None], where: str) -> None:
+    """Run the engine on; turn whatever the diagram makes it raise into a :class:`ProcessExecutionError`.
+
+    Called before anything is written, so the caller's rollback leaves every
+    row as it was. ``where`` names the step (or SOP) for the message.
+    """
+    try:
+        step()
+    except _ENGINE_ERRORS as exc:
+        raise _execution_error(exc, where) from exc
+
+
+def _execution_error(exc: BaseException, where: str) -> ProcessExecutionError:
+    failed = getattr(exc, "task_spec", None)
+    element_id = getattr(failed, "bpmn_id", None) if failed is not None else None
+    chain: list[BaseException] = []
+    error: BaseException | None = exc
+    while error is not None and len(chain) < 5:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    reasons = [_text_of(e) for e in reversed(chain)]  # the root cause first
+    reason = "; ".join(dict.fromkeys(r for r in reasons if r)) or type(exc).__name__
+    at = f" (elemen {element_id})" if element_id else ""
+    return ProcessExecutionError(
+        f"Proses tidak dapat dilanjutkan setelah {where!r}{at}: {reason}. Tidak ada yang diubah; "
+        f"laporkan kepada pengelola SOP agar diagramnya diperbaiki (the process could not run on; "
+        f"nothing was changed)", element_id=element_id)
+
+
+def _text_of(error: BaseException) -> str:
+    """An error's own message, without Python reprs; never raises.
+
+    SpiffWorkflow's ``str()`` joins notes that may be ``None`` and then fails
+    ("<exception str() failed>"), so its first argument is used instead.
+    """
+    if isinstance(error, SpiffWorkflowException):
+        text = str(error.args[0]) if error.args else ""
+    else:
+        try:
+            text = str(error)
+        except Exception:  # a str() that fails must not hide the error being reported
+            text = ""
+    return _REPR.sub("elemen", text).strip(" .") or type(error).__name__
 
 
 def _root_process_id(definitions: Mapping[str, Definition], row: ProcessInstance) -> str:

@@ -8,16 +8,24 @@ process definition version, so nothing at run time re-reads XML.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lxml import etree
 
-__all__ = ["ALUR_NS", "BPMN_NS", "LaneMeta", "ProcessMeta", "StepMeta", "read_process_meta"]
+__all__ = [
+    "ALUR_NS", "BPMN_NS", "LETTER_VARIABLES", "LaneMeta", "ProcessMeta", "StepMeta", "read_process_meta",
+    "start_variables", "starts_from_letter",
+]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ALUR_NS = "http://alur.dev/schema/bpmn/sop/1.0"
 _NS = {"bpmn": BPMN_NS, "alur": ALUR_NS}
+LETTER_VARIABLES = ("nomor_surat", "tanggal_surat")
+"""Start data of an SOP that starts from an incoming letter: its number and date (ISO date)."""
+_LETTER = re.compile(r"\bsurat masuk\b|\bdisposisi surat\b", re.IGNORECASE)
+_LETTER_SOP = "sop_surat_masuk"
 _HEADER_FIELDS = (
     "dasarHukum", "kualifikasiPelaksana", "keterkaitan", "peralatan", "peringatan", "pencatatan",
 )
@@ -157,3 +165,20 @@ def _read_step(node: etree._Element, lane: str | None, lanes: dict[str, LaneMeta
         forms_team=forms_lane.name if forms_lane is not None else None,
         called_element=node.get("calledElement"),
     )
+
+
+def starts_from_letter(meta: ProcessMeta) -> bool:
+    """Whether the SOP's first step takes an incoming letter.
+
+    Its Kelengkapan names "surat masuk" or "disposisi surat", or it calls
+    ``sop_surat_masuk``. The same rule as ``web.instances.starts_from_letter``.
+    """
+    first = next(iter(meta.steps.values()), None)
+    if first is None:
+        return False
+    return bool(_LETTER.search(first.kelengkapan or "")) or first.called_element == _LETTER_SOP
+
+
+def start_variables(meta: ProcessMeta) -> tuple[str, ...]:
+    """Names of the variables an instance of this SOP starts with (:data:`LETTER_VARIABLES` or none)."""
+    return LETTER_VARIABLES if starts_from_letter(meta) else ()

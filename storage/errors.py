@@ -20,6 +20,9 @@ then English after a slash.
     │   └── StaleInstanceError     optimistic lock lost
     ├── PermissionDeniedError      user does not hold the task's lane
     ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
+    ├── ProcessExecutionError      the engine could not run the next part of the process
+    │   │                          (a condition or script failed); nothing was changed
+    │   └── ExpressionLimitError   an expression built too large a value or took too many steps
     └── CalendarError              bad Waktu text / duration
 """
 
@@ -30,10 +33,12 @@ __all__ = [
     "CalendarError",
     "ConflictError",
     "DeployError",
+    "ExpressionLimitError",
     "InstanceNotFound",
     "InvalidTaskDataError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProcessExecutionError",
     "ProcessNotFound",
     "StaleInstanceError",
     "TaskAlreadyCompleted",
@@ -159,6 +164,27 @@ class PermissionDeniedError(AlurError):
 
 class InvalidTaskDataError(AlurError):
     """Data submitted for a task is invalid (catatan missing, unknown team member...)."""
+
+
+class ProcessExecutionError(AlurError):
+    """The engine could not run the process on from a step (start or completion); nothing was changed.
+
+    Raised for a diagram that deployed but fails when run: a condition no branch
+    satisfies, a variable no step set, an expression past its bounds. The
+    caller's transaction is rolled back, so the task stays ready. ``element_id``
+    is the BPMN element that failed, when known.
+    """
+
+    def __init__(self, message: str, *, element_id: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
+
+
+class ExpressionLimitError(ProcessExecutionError):
+    """An expression built a value past the size bounds, or evaluated too many steps.
+
+    Bounds are in :mod:`engine.expressions` (characters, elements, bits, steps).
+    """
 
 
 class CalendarError(AlurError):

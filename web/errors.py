@@ -7,6 +7,7 @@
     ConflictError           409   TaskAlreadyCompleted, StaleInstanceError
     InvalidTaskDataError    422
     CalendarError           422
+    ProcessExecutionError   422   a condition/script of the diagram failed; nothing changed
     DeployError             422
     other AlurError         500
     CSRFError               400   logged: a form without a valid CSRF token
@@ -41,6 +42,7 @@ from storage.errors import (
     InvalidTaskDataError,
     NotFoundError,
     PermissionDeniedError,
+    ProcessExecutionError,
     StaleInstanceError,
     TaskAlreadyCompleted,
 )
@@ -55,6 +57,7 @@ _STATUS: tuple[tuple[type[AlurError], int], ...] = (
     (ConflictError, 409),
     (InvalidTaskDataError, 422),
     (CalendarError, 422),
+    (ProcessExecutionError, 422),
     (DeployError, 422),
 )
 

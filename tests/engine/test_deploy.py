@@ -25,7 +25,7 @@ TEMPLATE = """<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/2010052
   <bpmn:process id="{pid}" name="SOP Uji" isExecutable="true">
     <bpmn:laneSet id="LaneSet_1">
       <bpmn:lane id="Lane_Staf" name="Staf">
-        <bpmn:flowNodeRef>Start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>StartEvent_1</bpmn:flowNodeRef>
         <bpmn:flowNodeRef>Step_01</bpmn:flowNodeRef>
       </bpmn:lane>
       <bpmn:lane id="Lane_Kasubag" name="Kasubag Evapor">
@@ -35,7 +35,7 @@ TEMPLATE = """<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/2010052
         <bpmn:flowNodeRef>End</bpmn:flowNodeRef>
       </bpmn:lane>
     </bpmn:laneSet>
-    <bpmn:startEvent id="Start" name="Mulai"/>
+    <bpmn:startEvent id="StartEvent_1" name="Mulai"/>
     <bpmn:userTask id="Step_01" name="Ketik konsep">
       <bpmn:extensionElements>
         <alur:mutuBaku kelengkapan="Data" waktu="P1D" waktuText="1 hari" output="Konsep"/>
@@ -48,7 +48,7 @@ TEMPLATE = """<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/2010052
     <bpmn:exclusiveGateway id="Gateway_1" name="Setuju?"/>
     {next}
     <bpmn:endEvent id="End" name="Selesai"/>
-    <bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Step_01"/>
+    <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Step_01"/>
     <bpmn:sequenceFlow id="F2" sourceRef="Step_01" targetRef="Step_02"/>
     <bpmn:sequenceFlow id="F3" sourceRef="Step_02" targetRef="Gateway_1"/>
     <bpmn:sequenceFlow id="F_Ya" name="Ya" sourceRef="Gateway_1" targetRef="{next_id}">{ya}</bpmn:sequenceFlow>

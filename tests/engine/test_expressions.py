@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import expressions
-from storage.errors import DeployError, UnsafeExpressionError
+from storage.errors import DeployError, ExpressionLimitError, UnsafeExpressionError
 
 ATTACKS = [
     "__import__('os').system('id')",
@@ -69,3 +69,43 @@ def test_script_assigns_and_branches() -> None:
 def test_overlong_expression_is_refused() -> None:
     with pytest.raises(UnsafeExpressionError):
         expressions.check_expression("x == 1 or " * 300 + "x == 2")
+
+
+# --- bounds (issue 6, item 4) -------------------------------------------------------------
+
+@pytest.mark.parametrize(("source", "variables"), [
+    ('teks * 1500000000 != ""', {"teks": "a"}),
+    ("1500000000 * daftar == []", {"daftar": [0]}),
+    ("teks + teks != ''", {"teks": "a" * 60_000}),
+    ("n * n * n > 0", {"n": 2**100}),
+    ("format % n != ''", {"format": "%999999999d", "n": 1}),
+    ("-n < 0", {"n": 2**300}),
+])
+def test_run_time_bounds_refuse_before_building(source: str, variables: dict) -> None:
+    with pytest.raises(ExpressionLimitError):
+        expressions.evaluate(source, variables)
+
+
+def test_script_bounds_apply_to_augmented_assignment() -> None:
+    variables = {"teks": "a" * 1000}
+    with pytest.raises(ExpressionLimitError):
+        expressions.execute("teks *= 1000", variables)
+    assert variables == {"teks": "a" * 1000}
+
+
+def test_step_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(expressions, "MAX_STEPS", 20)
+    assert expressions.evaluate("a + a + a", {"a": 1}) == 3
+    with pytest.raises(ExpressionLimitError, match="langkah evaluasi"):
+        expressions.evaluate(" + ".join(["a"] * 30), {"a": 1})
+
+
+@pytest.mark.parametrize("source", ['("a" * 1500000000) != ""', "x == " + "9" * 100, '"%9999d" % 1 == x',
+                                    "x in [0] * 200000", "not " * 120 + "x"])
+def test_deploy_refuses_what_is_certain_to_exceed(source: str) -> None:
+    with pytest.raises(UnsafeExpressionError):
+        expressions.check_expression(source)
+
+
+def test_constant_that_fails_only_when_taken_is_left_to_run_time() -> None:
+    assert expressions.evaluate("1 / 0 if x else 2", {"x": False}) == 2
