@@ -20,6 +20,7 @@ then English after a slash.
     │   └── StaleInstanceError     optimistic lock lost
     ├── PermissionDeniedError      user does not hold the task's lane
     ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
+    │   └── InvalidFieldError      one named field is wrong (control character, too long)
     └── CalendarError              bad Waktu text / duration
 """
 
@@ -31,6 +32,7 @@ __all__ = [
     "ConflictError",
     "DeployError",
     "InstanceNotFound",
+    "InvalidFieldError",
     "InvalidTaskDataError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -159,6 +161,18 @@ class PermissionDeniedError(AlurError):
 
 class InvalidTaskDataError(AlurError):
     """Data submitted for a task is invalid (catatan missing, unknown team member...)."""
+
+
+class InvalidFieldError(InvalidTaskDataError):
+    """One field of the data is wrong; ``field`` names it (``"title"``, ``"catatan"``...).
+
+    ``problem`` says what is wrong with it; ``str()`` is ``"field: problem"``.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 class CalendarError(AlurError):
