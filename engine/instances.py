@@ -36,6 +36,7 @@ from engine.calendar import calendar_for
 from engine.catalog import Definition, called_closure, get_definition, latest_definition
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
 from engine.sop import StepMeta
+from engine.text import CATATAN_MAX, INPUT_TEXT_MAX, NOMOR_SURAT_MAX, TITLE_MAX, check_text
 from engine.views import HistoryEntry, InstanceView, TaskView
 from engine.waktu import Waktu
 from storage import calendar as calendar_store
@@ -60,6 +61,8 @@ INBOX_PAGE = 100
 _ENGINE_ERRORS = (SpiffWorkflowException, AlurError, ArithmeticError, LookupError, NameError, TypeError,
                   ValueError, RecursionError)
 _REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
+_NAME_MAX = 200  # characters of an id or name looked up (process id, unit code, username, task id)
+_INPUT_MAX = {"nomor_surat": NOMOR_SURAT_MAX}
 
 
 def _now(now: datetime | None) -> datetime:
@@ -78,10 +81,16 @@ def start_instance(
     conditions may read (:func:`engine.sop.start_variables`). Raises
     ``ProcessNotFound``, ``UnitNotFound``, ``UserNotFound``, ``InvalidTaskDataError``
     (empty title, SOP not meant for this kind of unit, lanes the unit cannot fill),
-    ``PermissionDeniedError`` (the user cannot perform the first step) and
-    ``ProcessExecutionError`` (the diagram fails before its first step; nothing stored).
+    ``PermissionDeniedError`` (the user cannot perform the first step),
+    ``ProcessExecutionError`` (the diagram fails before its first step; nothing stored)
+    and ``InvalidFieldError`` naming a text with a control character or too long
+    (``engine.text``: title at most ``TITLE_MAX``, nomor_surat ``NOMOR_SURAT_MAX``).
     """
     at = _now(now)
+    for field, value in (("process_id", process_id), ("unit_code", unit_code), ("username", username)):
+        check_text(field, value, max_length=_NAME_MAX)
+    check_text("title", title or "", max_length=TITLE_MAX)
+    _check_data(input_data or {})
     title = (title or "").strip()
     if not title:
         raise InvalidTaskDataError("Judul (perihal) wajib diisi (title is required)")
@@ -128,11 +137,16 @@ def complete_task(
     unit) is required on a step that forms a team; ``data`` is kept in the
     history. Raises ``TaskNotFound``, ``TaskAlreadyCompleted`` (also when a
     concurrent completion won), ``PermissionDeniedError``,
-    ``InvalidTaskDataError``, ``StaleInstanceError`` and ``ProcessExecutionError``
-    (a condition or script of the diagram fails; nothing is changed, the task
-    stays ready).
+    ``InvalidTaskDataError``, ``InvalidFieldError`` (naming ``catatan``, ``tim``...
+    for a control character or a text too long, see ``engine.text``),
+    ``StaleInstanceError`` and ``ProcessExecutionError`` (a condition or script
+    of the diagram fails; nothing is changed, the task stays ready).
     """
     at = _now(now)
+    for field, value in (("task_id", task_id), ("username", username), *(("tim", n) for n in team or ())):
+        check_text(field, value, max_length=_NAME_MAX)
+    check_text("catatan", catatan or "", max_length=CATATAN_MAX, multiline=True)
+    _check_data(data or {}, field="data")
     human = tasks.get(session, task_id)
     if human.state != "ready":
         raise TaskAlreadyCompleted(task_id)
@@ -228,6 +242,19 @@ def _text_of(error: BaseException) -> str:
         except Exception:  # a str() that fails must not hide the error being reported
             text = ""
     return _REPR.sub("elemen", text).strip(" .") or type(error).__name__
+
+
+def _check_data(data: Any, field: str | None = None) -> None:
+    """Every text in JSON-like ``data`` (``engine.text`` rules); a top-level key names the field."""
+    if isinstance(data, str):
+        check_text(field or "data", data, max_length=_INPUT_MAX.get(field or "", INPUT_TEXT_MAX))
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            check_text(field or "data", str(key), max_length=_NAME_MAX)
+            _check_data(value, field or str(key))
+    elif isinstance(data, list | tuple):
+        for value in data:
+            _check_data(value, field)
 
 
 def _root_process_id(definitions: Mapping[str, Definition], row: ProcessInstance) -> str:

@@ -20,6 +20,7 @@ then English after a slash.
     │   └── StaleInstanceError     optimistic lock lost
     ├── PermissionDeniedError      user does not hold the task's lane
     ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
+    │   └── InvalidFieldError      one named field is wrong (control character, too long)
     ├── ProcessExecutionError      the engine could not run the next part of the process
     │   │                          (a condition or script failed); nothing was changed
     │   └── ExpressionLimitError   an expression built too large a value or took too many steps
@@ -35,6 +36,7 @@ __all__ = [
     "DeployError",
     "ExpressionLimitError",
     "InstanceNotFound",
+    "InvalidFieldError",
     "InvalidTaskDataError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -185,6 +187,18 @@ class ExpressionLimitError(ProcessExecutionError):
 
     Bounds are in :mod:`engine.expressions` (characters, elements, bits, steps).
     """
+
+
+class InvalidFieldError(InvalidTaskDataError):
+    """One field of the data is wrong; ``field`` names it (``"title"``, ``"catatan"``...).
+
+    ``problem`` says what is wrong with it; ``str()`` is ``"field: problem"``.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 class CalendarError(AlurError):

@@ -40,6 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "MAX_ID",
     "ACCESS_KINDS", "AUDIT_KINDS", "INSTANCE_STATUSES", "TASK_STATES", "UNIT_KINDS",
     "AccessGrant", "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask", "ProcessDefinition",
     "ProcessInstance", "Role", "RoleAlias", "RoleMember", "Team", "TeamMember",
@@ -103,6 +104,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+MAX_ID = 2**31 - 1  # the largest integer id every backend stores (PostgreSQL INTEGER; SQLite: 2**63 - 1)
 
 
 class Base(DeclarativeBase):

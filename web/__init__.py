@@ -12,7 +12,16 @@ does) loads no web code.
 Security: every form carries a CSRF token (Flask-WTF's ``CSRFProtect`` refuses a
 POST without one: 400; API calls send it in the ``X-CSRFToken`` header); session
 cookies are HttpOnly, SameSite=Lax and Secure; responses forbid framing and
-sniffing and allow only the app's own scripts and styles (Content-Security-Policy).
+sniffing and allow only the app's own scripts and styles (Content-Security-Policy);
+with secure cookies (``ALUR_SESSION_COOKIE_SECURE``, production behind HTTPS)
+every response also carries ``Strict-Transport-Security`` for a year, so the
+browser never tries plain HTTP again; without them (local development) it does not.
+
+Ids in URLs: every route names a database id with the ``id`` converter
+(:class:`DatabaseIdConverter`, 1 to 2147483647, the range of an INTEGER column on
+both SQLite and PostgreSQL) and a task id with ``task_id`` (:class:`TaskIdConverter`,
+a UUID), and a BPMN process id with ``bpmn_id`` (:class:`BpmnIdConverter`);
+anything else does not match a route: 404, never a database error.
 """
 
 from __future__ import annotations
@@ -23,9 +32,12 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
-__all__ = ["create_app"]
+from storage.models import MAX_ID
+
+__all__ = ["BpmnIdConverter", "DatabaseIdConverter", "TaskIdConverter", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +48,27 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+_HSTS = "max-age=31536000"  # one year (RFC 6797); no includeSubDomains: other hosts of the office's domain
+
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<id:name>``: a database id, an integer 1..2147483647 written in plain digits."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class TaskIdConverter(BaseConverter):
+    """``<task_id:name>``: a task id, the lowercase UUID SpiffWorkflow gives a task (a ``str``)."""
+
+    regex = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+class BpmnIdConverter(BaseConverter):
+    """``<bpmn_id:name>``: a BPMN process id: 1 to 128 characters, no slash or control character."""
+
+    regex = r"[^/\x00-\x1f\x7f-\x9f]{1,128}"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -72,6 +105,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                        "server restarts and several workers cannot share them")
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
+    app.url_map.converters["id"] = DatabaseIdConverter
+    app.url_map.converters["task_id"] = TaskIdConverter
+    app.url_map.converters["bpmn_id"] = BpmnIdConverter
     db.init_app(app)
     CSRFProtect(app)
     Bootstrap5(app)
@@ -90,4 +126,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _security_headers(response: Response) -> Response:
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers.setdefault("Strict-Transport-Security", _HSTS)
     return response

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from engine import instances
 from engine.instances import INBOX_PAGE, KEPUTUSAN
+from engine.text import text_problem
 from engine.views import InstanceView, TaskView
 from storage.errors import TaskAlreadyCompleted
 from web import openapi
@@ -94,12 +95,37 @@ def _json_object(allowed: Collection[str]) -> tuple[dict[str, Any], dict[str, st
     data = request.get_json()
     if not isinstance(data, dict):
         raise InvalidRequest({"body": "Kirim sebuah objek JSON."})
-    return data, {name: "Kolom ini tidak dikenal." for name in data if name not in allowed}
+    problems = {name: "Kolom ini tidak dikenal." for name in data if name not in allowed}
+    twice = _keys_given_twice(request.get_data(as_text=True))
+    problems.update({name: "Kolom ini dikirim lebih dari sekali: kirim satu nilai saja." for name in twice})
+    return data, problems
+
+
+def _keys_given_twice(body: str) -> set[str]:
+    """Keys that appear twice in one object of the JSON ``body`` (RFC 8259 leaves their meaning open).
+
+    ``{"keputusan": "tidak", "keputusan": "setuju"}`` would otherwise mean the last one, silently.
+    """
+    twice: set[str] = set()
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _value in items:
+            (twice if key in seen else seen).add(key)
+        return dict(items)
+
+    json.loads(body, object_pairs_hook=pairs)
+    return twice
 
 
 def _text(data: dict[str, Any], problems: dict[str, str], name: str, *, max_length: int,
-          required: bool = False) -> str | None:
-    """Field ``name`` as a string (None when absent or null); a problem when wrong."""
+          required: bool = False, multiline: bool = False) -> str | None:
+    """Field ``name`` as a string (None when absent or null); a problem when wrong.
+
+    Wrong: not a string, blank when ``required``, or what ``engine.text`` refuses
+    (a control character — tab and line breaks allowed when ``multiline`` — or
+    more than ``max_length`` characters).
+    """
     value = data.get(name)
     if value is None or (required and isinstance(value, str) and not value.strip()):
         if required:
@@ -107,8 +133,8 @@ def _text(data: dict[str, Any], problems: dict[str, str], name: str, *, max_leng
         return None
     if not isinstance(value, str):
         problems[name] = "Harus berupa teks."
-    elif len(value) > max_length:
-        problems[name] = f"Paling banyak {max_length} karakter."
+    elif (problem := text_problem(value, max_length=max_length, multiline=multiline)) is not None:
+        problems[name] = problem[0].upper() + problem[1:] + "."
     else:
         return value
     return None
@@ -120,6 +146,10 @@ def _usernames(data: dict[str, Any], problems: dict[str, str], name: str) -> lis
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         problems[name] = "Harus berupa daftar nama pengguna."
+        return None
+    wrong = next(filter(None, (text_problem(v, max_length=openapi.ID_MAX) for v in value)), None)
+    if wrong is not None:
+        problems[name] = "Nama pengguna " + wrong + "."
         return None
     return value
 
@@ -187,8 +217,13 @@ def inbox() -> ResponseReturnValue:
     """Ready tasks of the user's lanes and teams, soonest due first: ``?sop=``, ``?limit=`` (1..100)."""
     sop = request.args.get("sop") or None
     raw_limit = request.args.get("limit", str(INBOX_PAGE))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= INBOX_PAGE:
-        raise InvalidRequest({"limit": f"Bilangan bulat 1 sampai {INBOX_PAGE}."})
+    problems: dict[str, str] = {}
+    if sop is not None and (problem := text_problem(sop, max_length=openapi.ID_MAX)) is not None:
+        problems["sop"] = problem[0].upper() + problem[1:] + "."
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= INBOX_PAGE:
+        problems["limit"] = f"Bilangan bulat 1 sampai {INBOX_PAGE}."
+    if problems:
+        raise InvalidRequest(problems)
     limit = int(raw_limit)
     with transaction() as session:
         tasks = instances.inbox(session, current_user.username, process_id=sop, limit=limit)
@@ -197,7 +232,7 @@ def inbox() -> ResponseReturnValue:
     return jsonify(tasks=[_task_json(t, now) for t in tasks], total=total, limit=limit, sop=sop)
 
 
-@bp.get("/tasks/<task_id>")
+@bp.get("/tasks/<task_id:task_id>")
 def task(task_id: str) -> ResponseReturnValue:
     """One task the user may see, with its step and what the user may do with it."""
     with transaction() as session:
@@ -213,7 +248,7 @@ def task(task_id: str) -> ResponseReturnValue:
                     "team_choices": [{"username": m.username, "full_name": m.full_name} for m in choices]})
 
 
-@bp.post("/tasks/<task_id>/complete")
+@bp.post("/tasks/<task_id:task_id>/complete")
 def complete(task_id: str) -> ResponseReturnValue:
     """Complete a ready task: ``{keputusan?, catatan?, tim?}`` (see ``CompleteRequest``)."""
     with transaction() as session:
@@ -228,7 +263,7 @@ def complete(task_id: str) -> ResponseReturnValue:
         problems["keputusan"] = "Langkah pemeriksaan: pilih \"setuju\" atau \"tidak\"."
     elif not view.is_review and keputusan is not None:
         problems["keputusan"] = "Langkah ini bukan langkah pemeriksaan: keputusan tidak dipakai."
-    catatan = _text(data, problems, "catatan", max_length=openapi.CATATAN_MAX)
+    catatan = _text(data, problems, "catatan", max_length=openapi.CATATAN_MAX, multiline=True)
     if keputusan == "tidak" and not (catatan or "").strip() and "catatan" not in problems:
         problems["catatan"] = "Catatan wajib diisi bila keputusan Tidak: tulis apa yang harus diperbaiki."
     team = _usernames(data, problems, "tim")
@@ -287,7 +322,7 @@ def start() -> ResponseReturnValue:
     return response
 
 
-@bp.get("/instances/<int:instance_id>")
+@bp.get("/instances/<id:instance_id>")
 def instance(instance_id: int) -> ResponseReturnValue:
     """One instance the user may see, with its letter and the user's ready tasks in it."""
     with transaction() as session:
@@ -299,7 +334,7 @@ def instance(instance_id: int) -> ResponseReturnValue:
     return jsonify(body)
 
 
-@bp.get("/instances/<int:instance_id>/history")
+@bp.get("/instances/<id:instance_id>/history")
 def history(instance_id: int) -> ResponseReturnValue:
     """The instance's audit history, oldest first, with the actors' full names."""
     with transaction() as session:

@@ -51,7 +51,7 @@ def _check_assets(state: BlueprintSetupState) -> None:
                        "run `bash scripts/bootstrap.sh --with-node`", VENDOR_DIR, ", ".join(missing))
 
 
-@bp.get("/proses/<int:instance_id>/diagram/<process_id>.bpmn")
+@bp.get("/proses/<id:instance_id>/diagram/<bpmn_id:process_id>.bpmn")
 @login_required
 def xml(instance_id: int, process_id: str) -> ResponseReturnValue:
     """The BPMN XML of ``process_id`` as instance ``instance_id`` runs it; 404 outside the user's reach."""
@@ -66,7 +66,7 @@ def xml(instance_id: int, process_id: str) -> ResponseReturnValue:
     return response
 
 
-@bp.get("/proses/<int:instance_id>/langkah.json")
+@bp.get("/proses/<id:instance_id>/langkah.json")
 @login_required
 def steps(instance_id: int) -> ResponseReturnValue:
     """Completed (with counts) and current steps of each diagram of the instance, as JSON.

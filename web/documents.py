@@ -74,7 +74,7 @@ def size_filter(size_bytes: int) -> str:
     return f"{size_bytes} B"
 
 
-@bp.get("/dokumen/<int:document_id>")
+@bp.get("/dokumen/<id:document_id>")
 @login_required
 def download(document_id: int) -> ResponseReturnValue:
     """The document as an attachment, for those who may see its instance; 404 (logged) otherwise."""

@@ -5,7 +5,7 @@
     NotFoundError           404   (also any id of work the user may not see)
     PermissionDeniedError   404   logged: not told apart from "does not exist"
     ConflictError           409   TaskAlreadyCompleted, StaleInstanceError
-    InvalidTaskDataError    422
+    InvalidTaskDataError    422   InvalidFieldError: the API names the field (error.fields)
     CalendarError           422
     ProcessExecutionError   422   a condition/script of the diagram failed; nothing changed
     DeployError             422
@@ -39,6 +39,7 @@ from storage.errors import (
     CalendarError,
     ConflictError,
     DeployError,
+    InvalidFieldError,
     InvalidTaskDataError,
     NotFoundError,
     PermissionDeniedError,
@@ -139,7 +140,8 @@ def _on_alur_error(exc: AlurError) -> ResponseReturnValue:
     if is_api_request():
         code = ("task_already_completed" if isinstance(exc, TaskAlreadyCompleted)
                 else "stale_instance" if isinstance(exc, StaleInstanceError) else None)
-        return api_error(status, str(exc), code=code)
+        fields = {exc.field: exc.problem} if isinstance(exc, InvalidFieldError) else None
+        return api_error(status, str(exc), code=code, fields=fields)
     return _page(status, str(exc))
 
 

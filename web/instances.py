@@ -24,7 +24,7 @@ from wtforms.validators import InputRequired, Length
 
 from engine import catalog, documents, instances
 from engine.catalog import Definition
-from storage.errors import InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
+from storage.errors import InvalidFieldError, InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
 from web import diagram
 from web.access import refuse, require_instance
 from web.accounts import Account, people
@@ -38,6 +38,7 @@ bp.register_blueprint(diagram.bp)  # the instance page's diagram: XML and step s
 
 _LETTER = re.compile(r"\bsurat masuk\b|\bdisposisi surat\b", re.IGNORECASE)
 _LETTER_SOP = "sop_surat_masuk"
+_FORM_FIELD = {"unit_code": "unit"}  # the engine's field name -> the start form's
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def start_list() -> ResponseReturnValue:
     return render_template("instances/start_list.html", sops=sops)
 
 
-@bp.route("/mulai/<process_id>", methods=("GET", "POST"))
+@bp.route("/mulai/<bpmn_id:process_id>", methods=("GET", "POST"))
 @login_required
 def start(process_id: str) -> ResponseReturnValue:
     """The start form of one SOP; on success go to the new instance's page."""
@@ -124,6 +125,13 @@ def start(process_id: str) -> ResponseReturnValue:
                 view = instances.start_instance(
                     session, process_id=process_id, unit_code=form.unit.data, title=form.title.data,
                     username=current_user.username, input_data=letter)
+        except InvalidFieldError as exc:  # e.g. a control character: shown at its field
+            status = status_for(exc)
+            field = form._fields.get(_FORM_FIELD.get(exc.field, exc.field))
+            if field is not None:
+                field.errors.append(exc.problem)
+            else:
+                flash(str(exc), "danger")
         except (InvalidTaskDataError, PermissionDeniedError) as exc:
             status = status_for(exc)
             flash(str(exc), "danger")
@@ -135,7 +143,7 @@ def start(process_id: str) -> ResponseReturnValue:
     return render_template("instances/start_form.html", sop=sop, form=form), status
 
 
-@bp.get("/proses/<int:instance_id>")
+@bp.get("/proses/<id:instance_id>")
 @login_required
 def show(instance_id: int) -> ResponseReturnValue:
     """One instance: its current steps and its history (who, when, keputusan, catatan, documents)."""

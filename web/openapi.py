@@ -14,15 +14,15 @@ import copy
 from typing import Any
 
 from engine.instances import INBOX_PAGE, KEPUTUSAN
+from engine.text import CATATAN_MAX, NOMOR_SURAT_MAX, TITLE_MAX
+from storage.models import MAX_ID
 
 __all__ = ["API_PREFIX", "CSRF_HEADER", "ERROR_CODES", "document"]
 
 API_PREFIX = "/api/v1"
 CSRF_HEADER = "X-CSRFToken"
 ID_MAX = 200
-TITLE_MAX = 255
-CATATAN_MAX = 4000
-NOMOR_SURAT_MAX = 100
+__all__ += ["CATATAN_MAX", "ID_MAX", "NOMOR_SURAT_MAX", "TITLE_MAX"]
 
 ERROR_CODES = (
     "bad_request", "csrf_failed", "unauthenticated", "not_found", "method_not_allowed",
@@ -260,9 +260,11 @@ def _json(schema: str, description: str) -> Schema:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
-_TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"},
+            "description": "a task's UUID (lowercase); any other text is 404"}
 _INSTANCE_ID = {"name": "instance_id", "in": "path", "required": True,
-                "schema": {"type": "integer", "minimum": 0}}
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                "description": "an instance's id; any other number is 404"}
 
 _PATHS: dict[str, Schema] = {
     "/openapi.json": {"get": {

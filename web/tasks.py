@@ -7,14 +7,16 @@ unit. Any step may come with its Output document (``web.documents``), checked
 before anything is done and stored in the transaction that completes the task,
 so the two are kept together or not at all. Completing a task that is no longer
 ready (a second submit, or someone else was first) changes nothing and says so
-(409): no document is stored twice.
+(409): no document is stored twice. A form that presses more than one answer
+(Setuju and Tidak, a button twice, or an answer the step does not have) is
+refused (422) rather than read one way: nothing is changed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,7 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from engine import documents, instances
 from engine.views import TaskView
-from storage.errors import ConflictError, InvalidTaskDataError, TaskAlreadyCompleted
+from storage.errors import ConflictError, InvalidFieldError, InvalidTaskDataError, TaskAlreadyCompleted
 from web.access import require_task
 from web.accounts import people, unit_members
 from web.db import transaction
@@ -39,6 +41,8 @@ __all__ = ["TaskForm", "bp"]
 
 bp = Blueprint("tasks", __name__)
 _RECENT_NOTES = 5
+_ANSWERS = ("setuju", "tidak", "selesai")  # the form's submit buttons
+_FORM_FIELD = {"tim": "tim", "catatan": "catatan"}  # the engine's field name -> the task form's
 
 
 class _Checkboxes(SelectMultipleField):
@@ -113,6 +117,18 @@ def _context(session: Session, task: TaskView) -> dict[str, Any]:
             "names": people(session, who), "accept": documents.ACCEPT, "max_bytes": max_bytes()}
 
 
+def _ambiguity(task: TaskView) -> str | None:
+    """Why the buttons posted do not give one answer for ``task``, or None when they do (or none was)."""
+    pressed = [name for name in _ANSWERS for _value in request.form.getlist(name)]
+    allowed = ("setuju", "tidak") if task.is_review else ("selesai",)
+    if len(pressed) <= 1 and all(name in allowed for name in pressed):
+        return None
+    if task.is_review:
+        return _("Pilih salah satu: Setuju atau Tidak, tidak keduanya. Tugas belum diselesaikan.")
+    return _("Pilih salah satu tombol saja: Selesai (langkah ini bukan langkah pemeriksaan). "
+             "Tugas belum diselesaikan.")
+
+
 def _complete(task: TaskView, form: TaskForm) -> int | None:
     """Complete ``task`` from ``form``; None on success, else the HTTP status to answer.
 
@@ -122,6 +138,10 @@ def _complete(task: TaskView, form: TaskForm) -> int | None:
     if task.state != "ready":
         return 409
     valid = form.validate_on_submit()
+    ambiguity = _ambiguity(task)
+    if ambiguity is not None:
+        form.form_errors.append(ambiguity)
+        return 422
     if task.is_review and form.keputusan is None:
         form.form_errors.append(_("Pilih Setuju atau Tidak."))
         valid = False
@@ -138,13 +158,20 @@ def _complete(task: TaskView, form: TaskForm) -> int | None:
                                  data=upload.data, max_bytes=max_bytes())
     except TaskAlreadyCompleted as exc:
         return status_for(exc)
+    except InvalidFieldError as exc:  # e.g. a control character: shown at its field
+        field = form._fields.get(_FORM_FIELD.get(exc.field, ""))
+        if field is not None:
+            field.errors.append(exc.problem)
+        else:
+            flash(str(exc), "danger")
+        return status_for(exc)
     except (ConflictError, InvalidTaskDataError) as exc:
         flash(str(exc), "danger")
         return status_for(exc)
     return None
 
 
-@bp.route("/tugas/<task_id>", methods=("GET", "POST"))
+@bp.route("/tugas/<task_id:task_id>", methods=("GET", "POST"))
 @login_required
 def show(task_id: str) -> ResponseReturnValue:
     """The task page; a POST completes the task and goes back to the inbox."""

@@ -13,12 +13,22 @@ CSRF protection stays on: forms are posted with the token their page carries.
                        started through the engine by the SOP's first starter
 - ``form_post``        ``form_post(client, url, data)``: GET the page, POST its form with the token
 - ``csrf``             ``csrf(client, url)``: the CSRF token on a page
+
+On both backends (PostgreSQL too when ``ALUR_TEST_POSTGRES_URL`` is set; one
+schema set up as ``alur init`` does, shared by the session's tests, so they
+must not count rows they did not make):
+
+- ``any_db_url``       this test's SQLite copy, or the shared PostgreSQL schema
+- ``any_database``     the engine's view of it
+- ``any_app``          ``create_app`` on it
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +36,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url
 from werkzeug.test import TestResponse
 
 from engine import instances
@@ -70,11 +81,63 @@ def database(db_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
+def _test_app(database_url: str) -> Flask:
+    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SESSION_COOKIE_SECURE": True,
+                       "ALUR_DATABASE_URL": database_url})
+
+
 @pytest.fixture
 def app(db_path: Path) -> Iterator[Flask]:
     """The app on this test's database, CSRF protection on."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SESSION_COOKIE_SECURE": True,
-                      "ALUR_DATABASE_URL": f"sqlite:///{db_path}"})
+    app = _test_app(f"sqlite:///{db_path}")
+    yield app
+    app.extensions["alur.database"].dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_web_url() -> Iterator[str]:
+    """A new PostgreSQL schema set up as ``alur init`` does (demo passwords too); dropped afterwards."""
+    base_url = os.environ.get("ALUR_TEST_POSTGRES_URL")
+    if not base_url:
+        pytest.skip("ALUR_TEST_POSTGRES_URL not set")
+    schema = f"alur_web_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    url_text = url.render_as_string(hide_password=False)
+    try:
+        database = open_database(Settings(database_url=url_text, bpmn_dir=BPMN_DIR))
+        initialize(database, BPMN_DIR)
+        database.dispose()
+        yield url_text
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request: pytest.FixtureRequest, db_path: Path) -> str:
+    """This test's SQLite copy, or the session's PostgreSQL schema (skipped without the setting)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{db_path}"
+    url: str = request.getfixturevalue("postgres_web_url")
+    return url
+
+
+@pytest.fixture
+def any_database(any_db_url: str) -> Iterator[Database]:
+    """The engine's view of ``any_db_url``."""
+    database = open_database(Settings(database_url=any_db_url, bpmn_dir=BPMN_DIR))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def any_app(any_db_url: str) -> Iterator[Flask]:
+    """The app on ``any_db_url``, CSRF protection on."""
+    app = _test_app(any_db_url)
     yield app
     app.extensions["alur.database"].dispose()
 

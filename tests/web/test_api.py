@@ -219,7 +219,7 @@ def test_the_document_lists_exactly_the_api_routes(app: Flask, contract: Contrac
             routes |= {(m, template) for m in rule.methods - {"HEAD", "OPTIONS"}}
             for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule.rule):
                 (param,) = [p for p in contract.doc["paths"][template]["parameters"] if p["name"] == name]
-                assert param["schema"]["type"] == ("integer" if converter == "int" else "string"), name
+                assert param["schema"]["type"] == ("integer" if converter == "id" else "string"), name
     assert routes == contract.operations()
 
 
@@ -507,7 +507,7 @@ def test_inbox_parameters(login: Login, start) -> None:
 
 def test_api_errors_are_json_and_pages_stay_html(login: Login, app: Flask) -> None:
     tim = login("tim1.kecamatan")
-    wrong_method = tim.get("/tasks/x/complete")
+    wrong_method = tim.get("/tasks/00000000-0000-0000-0000-000000000000/complete")
     assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"].split(", ")
     assert _error(wrong_method)["code"] == "method_not_allowed"
     page = tim.client.get("/tugas/x")

@@ -15,7 +15,7 @@ from web.accounts import hash_password
 
 
 def test_pages_need_a_login(client: FlaskClient) -> None:
-    for url in ("/", "/mulai", "/proses/1", "/tugas/abc"):
+    for url in ("/", "/mulai", "/proses/1", "/tugas/00000000-0000-0000-0000-000000000000"):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/masuk?next="), url
