@@ -10,7 +10,6 @@ small (``engine.state.prune``).
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,7 +158,6 @@ def test_a_review_loop_rejected_1000_times_end_to_end(alur_db) -> None:
                                         title="Surat undangan rapat koordinasi SAKIP", username="staf1.kominfo")
     instance_id = view.id
     sizes: dict[int, int] = {}
-    began = time.perf_counter()
 
     def complete(expected_step: str, **kwargs: Any) -> instances.InstanceView:
         with alur_db.transaction() as session:
@@ -182,7 +180,6 @@ def test_a_review_loop_rejected_1000_times_end_to_end(alur_db) -> None:
     assert [t.step_id for t in after.ready_tasks] == ["Step_04"]
     complete("Step_04")
     final = complete("Step_05")
-    elapsed = time.perf_counter() - began
 
     assert final.status == "completed"
     assert sizes[rejections] <= 1.1 * sizes[1]
@@ -191,4 +188,3 @@ def test_a_review_loop_rejected_1000_times_end_to_end(alur_db) -> None:
     decisions = [(e.keputusan, e.catatan) for e in history if e.kind == "task_completed" and e.step_id == "Step_03"]
     assert decisions == [("tidak", f"Nomor agenda salah (ke-{n})") for n in range(1, rejections + 1)] + [
         ("setuju", None)]
-    assert elapsed < 30, f"{2 * rejections + 5} completions took {elapsed:.1f} s"
