@@ -32,7 +32,8 @@ what is wrong or what Alur does not support:
   path, by a review step (``keputusan``), a script or the start data
   (:mod:`engine.dataflow`).
 - Every call activity's ``calledElement`` names a process in this deployment or an
-  already deployed one.
+  already deployed one, and no chain of call activities leads back to the process
+  it starts from.
 - What SpiffWorkflow still refuses when building the spec is reported with the
   element's id and line, never with a Python object's repr.
 """
@@ -42,7 +43,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,6 +142,7 @@ def deploy_sources(session: Session, sources: Mapping[str, bytes]) -> list[Deplo
     known = {p.get("id") for _, p in processes}
     for name, process in processes:
         _check_called_elements(session, process, name, known)
+    _check_call_cycles(session, processes)
     staged = []
     for name, process in processes:
         try:
@@ -203,3 +205,44 @@ def _check_called_elements(session: Session, process: etree._Element, filename: 
                 f"Proses yang dipanggil {called!r} tidak ditemukan (called process not found)",
                 file=filename, element_id=call.get("id"), line=call.sourceline,
             )
+
+
+def _check_call_cycles(session: Session, processes: list[tuple[str, etree._Element]]) -> None:
+    """Refuse a call activity that leads back to its own process (A → B → A), directly or not.
+
+    The called processes are this deployment's or the latest deployed versions.
+    An instance pins one version of each called SOP, so a cycle could never run.
+    """
+    calls = {p.get("id"): [c.get("calledElement") for c in p.iter(f"{{{BPMN_NS}}}callActivity")]
+             for _, p in processes}
+
+    def callees(process_id: str) -> list[str]:
+        if process_id in calls:
+            return calls[process_id]
+        row = definitions.latest(session, process_id)
+        steps = json.loads(row.meta_json).get("steps", {}) if row is not None else {}
+        return [s["called_element"] for s in steps.values() if s.get("called_element")]
+
+    for name, process in processes:
+        root = process.get("id")
+        for call in process.iter(f"{{{BPMN_NS}}}callActivity"):
+            path = _path_back(call.get("calledElement"), root, callees)
+            if path is not None:
+                raise DeployError(
+                    f"Call activity membentuk putaran pemanggilan {' → '.join([root, *path])}: SOP tidak boleh "
+                    f"memanggil dirinya sendiri, langsung atau lewat SOP lain (recursive call activity)",
+                    file=name, element_id=call.get("id"), line=call.sourceline)
+
+
+def _path_back(start: str, target: str, callees: Callable[[str], list[str]]) -> list[str] | None:
+    """The chain of process ids from ``start`` to ``target`` through ``callees``, or ``None``."""
+    pending, seen = [[start]], {start}
+    while pending:
+        path = pending.pop()
+        if path[-1] == target:
+            return path
+        for called in callees(path[-1]):
+            if called not in seen:
+                seen.add(called)
+                pending.append([*path, called])
+    return None

@@ -381,3 +381,28 @@ def test_nothing_alur_runs_processes_xinclude() -> None:
     asking = [str(f) for root in roots for f in root.rglob("*.py")
               if re.search(r"\.xinclude\(|xinclude\s*=\s*True|XInclude\(", f.read_text(encoding="utf-8"))]
     assert asking == []
+
+
+CALLS = """<bpmn:startEvent id="StartEvent_1"/><bpmn:callActivity id="Call_1" name="Panggil" calledElement="{called}"/>
+<bpmn:userTask id="Step_01" name="Ketik"/><bpmn:endEvent id="End"/>
+<bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Call_1"/>
+<bpmn:sequenceFlow id="F2" sourceRef="Call_1" targetRef="Step_01"/>
+<bpmn:sequenceFlow id="F3" sourceRef="Step_01" targetRef="End"/>"""
+
+
+def test_call_activity_calling_its_own_process_is_refused(empty_db: Database) -> None:
+    data = sop(CALLS.format(called="sop_uji_serang"))
+    error = refused(empty_db, data)
+    assert error.element_id == "Call_1" and "sop_uji_serang → sop_uji_serang" in error.message
+
+
+def test_call_cycle_through_a_deployed_process_is_refused(empty_db: Database) -> None:
+    plain = sop(review_sop(), pid="sop_b")
+    deploys(empty_db, plain)
+    with empty_db.transaction() as session:
+        deploy_sources(session, {"a.bpmn": sop(CALLS.format(called="sop_b"), pid="sop_a")})
+    calls_a = sop(CALLS.format(called="sop_a"), pid="sop_b")  # a new sop_b calling sop_a, which calls sop_b
+    with pytest.raises(DeployError) as info:
+        with empty_db.transaction() as session:
+            deploy_sources(session, {"b.bpmn": calls_a})
+    assert "sop_b → sop_a → sop_b" in str(info.value) and info.value.element_id == "Call_1"
