@@ -42,7 +42,12 @@ def get_user(session: Session, user_id: int) -> User:
 
 
 def get_user_by_username(session: Session, username: str) -> User:
-    """Return the user named ``username`` (exact match). Raises ``UserNotFound``."""
+    """Return the user named ``username`` (exact match). Raises ``UserNotFound``.
+
+    A name with NUL names no one (no column can hold it; PostgreSQL refuses it in a query).
+    """
+    if "\x00" in username:
+        raise UserNotFound(username)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise UserNotFound(username)

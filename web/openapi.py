@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.instances import INBOX_PAGE, KEPUTUSAN
 from engine.text import CATATAN_MAX, NOMOR_SURAT_MAX, TITLE_MAX
-from storage.models import MAX_ID
+from storage.models import AUDIT_KINDS, MAX_ID
 
 __all__ = ["API_PREFIX", "CSRF_HEADER", "ERROR_CODES", "document"]
 
@@ -28,10 +28,6 @@ ERROR_CODES = (
     "bad_request", "csrf_failed", "unauthenticated", "not_found", "method_not_allowed",
     "conflict", "task_already_completed", "stale_instance", "payload_too_large",
     "unsupported_media_type", "invalid_data", "server_error",
-)
-HISTORY_KINDS = (
-    "instance_started", "task_ready", "task_completed", "team_formed", "called_process_started",
-    "called_process_completed", "instance_completed", "task_cancelled",
 )
 
 Schema = dict[str, Any]
@@ -57,6 +53,9 @@ def _object(properties: dict[str, Schema], description: str, required: list[str]
 
 
 _TEXT: Schema = {"type": "string"}
+# engine.text: no control characters (Unicode Cc) in text sent; a catatan may hold tab, LF and CR.
+_LINE = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+_LINES = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 _DATETIME: Schema = {"type": "string", "format": "date-time",
                      "description": "ISO 8601 with offset, UTC (e.g. 2026-03-05T01:00:00+00:00)"}
 _USERNAME: Schema = {"type": "string", "description": "login name, e.g. staf1.kecamatan"}
@@ -143,7 +142,7 @@ _SCHEMAS: dict[str, Schema] = {
     "HistoryEntry": _object({
         "id": {"type": "integer"},
         "occurred_at": _DATETIME,
-        "kind": {"type": "string", "enum": list(HISTORY_KINDS)},
+        "kind": {"type": "string", "enum": list(AUDIT_KINDS)},
         "actor": _or_null(_USERNAME),
         "process_id": _or_null(_TEXT),
         "step_id": _or_null(_TEXT),
@@ -179,30 +178,44 @@ _SCHEMAS: dict[str, Schema] = {
     }, "A CSRF token for this session's POST requests."),
     "CompleteRequest": {
         "type": "object", "additionalProperties": False,
-        "description": "Completes a ready task. keputusan is required on a review step and refused "
-                       "elsewhere; catatan is required (not blank) with keputusan \"tidak\"; tim is "
-                       "required (at least one username of the unit) on a step that forms a team "
-                       "and refused elsewhere.",
+        "description": "Completes a ready task. Refused with 422 (error.fields names the field; nothing is "
+                       "changed): keputusan missing on a review step (Task.is_review), or given on a step "
+                       "that is not a review; catatan missing or blank with keputusan \"tidak\"; tim "
+                       "missing or empty on a step that forms a team (Task.forms_team), given on any other "
+                       "step, or naming someone who is not of the unit; a text with a control character "
+                       "(catatan may span lines: tab, LF and CR are allowed) or a lone surrogate; a field "
+                       "not listed here, or one given twice in the object.",
         "properties": {
-            "keputusan": _or_null({"type": "string", "enum": list(KEPUTUSAN)}),
-            "catatan": _or_null({"type": "string", "maxLength": CATATAN_MAX}),
-            "tim": _or_null({"type": "array", "items": _USERNAME}),
+            "keputusan": _or_null({"type": "string", "enum": list(KEPUTUSAN),
+                                   "description": "review steps only: setuju, or tidak (with a catatan)"}),
+            "catatan": _or_null({"type": "string", "maxLength": CATATAN_MAX, "pattern": _LINES,
+                                 "description": "required (not blank) with keputusan tidak"}),
+            "tim": _or_null({"type": "array", "items": _USERNAME | {"pattern": _LINE, "maxLength": ID_MAX},
+                             "description": "steps that form a team only: usernames of the unit's people"}),
         },
     },
     "CompleteResult": _object({"task": _ref("Task"), "instance": _ref("Instance")},
                               "The completed task and its instance afterwards."),
     "StartRequest": {
         "type": "object", "additionalProperties": False, "required": ["process_id", "title"],
-        "description": "Starts an SOP. unit_code may be left out when the user may start it in one "
-                       "unit only; nomor_surat and tanggal_surat are required for an SOP that starts "
-                       "from a letter (starts_from_letter) and refused for the others.",
+        "description": "Starts an SOP. A process_id the user may not start is 404. Refused with 422 "
+                       "(error.fields names the field; nothing is started): title blank; unit_code left "
+                       "out when the user may start the SOP in more than one unit, or not one of its "
+                       "Startable.unit_codes; nomor_surat or tanggal_surat missing for an SOP that "
+                       "starts from a letter (Startable.starts_from_letter), or given for one that does "
+                       "not; a text with a control character or a lone surrogate; a field not listed "
+                       "here, or one given twice in the object.",
         "properties": {
-            "process_id": {"type": "string", "minLength": 1, "maxLength": ID_MAX},
-            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX,
+            "process_id": {"type": "string", "minLength": 1, "maxLength": ID_MAX, "pattern": _LINE,
+                           "description": "an SOP of GET /processes"},
+            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX, "pattern": _LINE,
                       "description": "perihal; not blank"},
-            "unit_code": _or_null({"type": "string", "maxLength": ID_MAX}),
-            "nomor_surat": _or_null({"type": "string", "minLength": 1, "maxLength": NOMOR_SURAT_MAX}),
-            "tanggal_surat": _or_null({"type": "string", "format": "date"}),
+            "unit_code": _or_null({"type": "string", "maxLength": ID_MAX, "pattern": _LINE,
+                                   "description": "one of the SOP's Startable.unit_codes"}),
+            "nomor_surat": _or_null({"type": "string", "minLength": 1, "maxLength": NOMOR_SURAT_MAX,
+                                     "pattern": _LINE, "description": "letter SOPs only: the letter's number"}),
+            "tanggal_surat": _or_null({"type": "string", "format": "date",
+                                       "description": "letter SOPs only: the letter's date, YYYY-MM-DD"}),
         },
     },
     "Error": _object({"error": _object({
@@ -229,8 +242,11 @@ _RESPONSES: dict[str, Schema] = {
                        "someone else was first); stale_instance: the instance changed meanwhile. "
                        "Nothing was changed."),
     "UnsupportedMediaType": _error("unsupported_media_type: the body is not sent as application/json."),
-    "Invalid": _error("invalid_data: a parameter or field is wrong (see error.fields), or the engine "
-                      "refused the data. Nothing was changed."),
+    "Invalid": _error("invalid_data: a parameter or field is wrong (error.fields names it and says what "
+                      "is wrong; the request body's schema lists the reasons), or the engine refused the "
+                      "data (e.g. the unit has no one for a lane of the SOP). Nothing was changed."),
+    "PayloadTooLarge": _error("payload_too_large: the request body is larger than the upload limit "
+                              "(ALUR_UPLOAD_MAX_BYTES) plus 1 MiB."),
     "ServerError": _error("server_error."),
 }
 
@@ -240,7 +256,7 @@ def _op(operation_id: str, summary: str, ok: Schema, *errors: str, post: bool = 
     """One operation: ``ok`` is its success response (status -> response object)."""
     responses: dict[str, Schema] = dict(ok)
     status_of = {"BadRequest": "400", "Unauthenticated": "401", "NotFound": "404", "Conflict": "409",
-                 "UnsupportedMediaType": "415", "Invalid": "422"}
+                 "PayloadTooLarge": "413", "UnsupportedMediaType": "415", "Invalid": "422"}
     for name in ("Unauthenticated", *errors):
         responses[status_of[name]] = {"$ref": f"#/components/responses/{name}"}
     responses["5XX"] = {"$ref": "#/components/responses/ServerError"}
@@ -295,13 +311,14 @@ _PATHS: dict[str, Schema] = {
     "/tasks/{task_id}/complete": {"parameters": [_TASK_ID], "post": _op(
         "completeTask", "Complete a ready task: Selesai, or Setuju/Tidak on a review step.",
         {"200": _json("CompleteResult", "completed")},
-        "BadRequest", "NotFound", "Conflict", "UnsupportedMediaType", "Invalid",
+        "BadRequest", "NotFound", "Conflict", "PayloadTooLarge", "UnsupportedMediaType", "Invalid",
         post=True, body="CompleteRequest")},
     "/instances": {"post": _op(
         "startInstance", "Start an SOP in a unit (404 for an SOP the user may not start).",
         {"201": _json("InstanceDetail", "started") | {"headers": {"Location": {
             "description": "the new instance's URL", "schema": {"type": "string"}}}}},
-        "BadRequest", "NotFound", "UnsupportedMediaType", "Invalid", post=True, body="StartRequest")},
+        "BadRequest", "NotFound", "PayloadTooLarge", "UnsupportedMediaType", "Invalid", post=True,
+        body="StartRequest")},
     "/instances/{instance_id}": {"parameters": [_INSTANCE_ID], "get": _op(
         "getInstance", "One instance in which the user holds a lane of a task (ready or done).",
         {"200": _json("InstanceDetail", "the instance")}, "NotFound")},
@@ -328,6 +345,13 @@ Checks run in this order: login (401); CSRF (400); the task or SOP (404 when it 
 the user's, 409 when the task is no longer ready); the body (415 not JSON, 400 broken
 JSON, 422 wrong fields — to start an SOP, a body without a valid `process_id` is 422
 before the SOP is looked up).
+
+**Text** sent (perihal, catatan, nomor surat, usernames) may not hold control characters
+(Unicode Cc; a catatan may hold tab, LF and CR) or lone surrogates, nor be longer than its
+`maxLength`: 422 naming the field. A key given twice in one JSON object is 422 too (it would
+otherwise be read one way silently). **Ids**: an instance id is 1..2147483647 and a task id a
+lowercase UUID; any other is 404, as an id that does not exist. A body larger than the
+upload limit is 413.
 
 **Errors**: `{{"error": {{"code": ..., "message": ...}}}}`, the message in Bahasa Indonesia;
 422 adds `fields` (what is wrong, by request field). Times are ISO 8601 in UTC; show them

@@ -206,6 +206,13 @@ def test_task_form_with_a_bad_catatan_shows_it_at_the_field(any_app: Flask, any_
     assert _history_length(any_database, review.instance_id) == before
 
 
+def test_a_login_name_with_nul_is_a_failed_login(any_app: Flask) -> None:
+    client = any_app.test_client()
+    response = _form_post(client, "/masuk", {"username": "camat.contoh\x00", "password": DEMO_PASSWORD})
+    assert response.status_code == 200 and 'name="password"' in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still not logged in
+
+
 @pytest.mark.parametrize(("field", "value"), [("title", "Judul\x00"), ("title", "J" * 256),
                                               ("nomor_surat", "005\x00"), ("unit_code", "kec\x00")])
 def test_the_engine_refuses_control_characters_for_every_caller(any_database: Database, field: str,
