@@ -2,7 +2,8 @@
 
 One blueprint per area — ``auth`` (log in/out), ``inbox``, ``instances``
 (start an SOP, an instance's page), ``tasks`` (the task page and its form),
-``api`` (the JSON API under ``/api/v1``, described by ``web.openapi``) —
+``api`` (the JSON API under ``/api/v1``, described by ``web.openapi``),
+``password`` (change one's password), ``admin`` (the login record) —
 plus ``i18n`` (language, dates) and ``errors`` (every error to an HTTP status,
 in one place). Each user action is one database transaction (``web.db``); the
 app talks to the engine's public API, never to SpiffWorkflow. Blueprints are
@@ -20,10 +21,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 __all__ = ["create_app"]
 
@@ -49,7 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from engine.settings import load_settings
-    from web import api, auth, db, documents, errors, i18n, inbox, instances, tasks
+    from web import admin, api, auth, db, documents, errors, i18n, inbox, instances, password, tasks
     from web.settings import load_web_settings
 
     settings = load_web_settings()
@@ -64,9 +66,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         WTF_CSRF_TIME_LIMIT=None,  # a form's token lives as long as the login itself
         BOOTSTRAP_SERVE_LOCAL=True,  # offices may have no internet: no CDN
+        ALUR_PROXY_COUNT=settings.proxy_count,
+        ALUR_CLOCK=lambda: datetime.now(UTC),  # the time logins are throttled and expire by; tests freeze it
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if app.config["ALUR_PROXY_COUNT"]:
+        count = app.config["ALUR_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     if not app.config["SECRET_KEY"]:
         logger.warning("ALUR_SECRET_KEY is not set: using a random key, so logins end when the "
                        "server restarts and several workers cannot share them")
@@ -78,6 +85,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
+    password.init_app(app)
+    admin.init_app(app)
     inbox.init_app(app)
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)

@@ -26,8 +26,10 @@ TABLES = {
     "audit_event",
     "document",
     "access_grant",
+    "login_attempt",
+    "login_session",
 }
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
