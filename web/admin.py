@@ -37,7 +37,7 @@ def login_record() -> ResponseReturnValue:
     ``?halaman=`` (page, from 1). 404 for users without the administrator grant."""
     if not current_user.grants.has(ADMINISTRATOR):
         refuse(current_user, "page", "admin/masuk")
-    username = (request.args.get("pengguna") or "").strip()[:64] or None
+    username = logins.clean_text((request.args.get("pengguna") or "").strip(), 64) or None  # as names are stored
     chosen = request.args.get("hasil") or None
     if chosen is not None and chosen not in OUTCOMES:
         chosen = None
