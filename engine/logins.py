@@ -168,12 +168,15 @@ def attempts(session: Session, *, scope: Iterable[str] | None, username: str | N
                 continue
     rows, total = store.list_attempts(session, username=username, outcome=outcome, unit_ids=unit_ids,
                                       offset=(max(page, 1) - 1) * per_page, limit=per_page)
-    users: dict[int, tuple[str, str]] = {}
+    users: dict[int, tuple[str | None, str | None]] = {}
     for user_id in {r.user_id for r in rows if r.user_id is not None}:
         user = org.get_user(session, user_id)
         users[user_id] = (user.full_name, org.get_unit(session, user.unit_id).code)
-    records = [LoginRecord(r.attempted_at, r.username, *users.get(r.user_id or 0, (None, None)), r.address,
-                           r.user_agent, r.outcome) for r in rows]
+    records = []
+    for r in rows:
+        full_name, unit_code = users.get(r.user_id, (None, None)) if r.user_id is not None else (None, None)
+        records.append(LoginRecord(r.attempted_at, r.username, full_name, unit_code, r.address, r.user_agent,
+                                   r.outcome))
     return AttemptPage(records, total, max(page, 1), per_page)
 
 

@@ -73,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if app.config["ALUR_PROXY_COUNT"]:
         count = app.config["ALUR_PROXY_COUNT"]
+        # Flask's documented way to wrap the WSGI app ("Tell Flask it is Behind a Proxy"); mypy sees a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     if not app.config["SECRET_KEY"]:
         logger.warning("ALUR_SECRET_KEY is not set: using a random key, so logins end when the "
