@@ -81,8 +81,10 @@ def throttle_wait(session: Session, *, username: str, address: str, now: datetim
     """How long a login as ``username`` from ``address`` must still wait at ``now``; None: it may try now.
 
     The longer of the account's and the address's waits (see the module
-    docstring); ``now`` is aware UTC.
+    docstring); ``now`` is aware UTC. Names and addresses are cleaned as
+    :func:`record_attempt` stores them.
     """
+    username, address = clean_text(username.strip(), 64), clean_text(address, 64)
     since = now - ACCOUNT_RULE.window
     last_success = store.last_success_at(session, username)
     if last_success is not None and last_success > since:
@@ -100,8 +102,9 @@ def throttle_wait(session: Session, *, username: str, address: str, now: datetim
 
 
 def clean_text(text: str, limit: int) -> str:
-    """``text`` fit for the record: control characters and lone surrogates as U+FFFD, at most ``limit`` chars."""
-    return "".join("\ufffd" if unicodedata.category(c) in ("Cc", "Cs") else c for c in text[:limit])
+    """``text`` fit for the record: at most ``limit`` characters, with control and format characters
+    (NUL, escape sequences, right-to-left overrides) and lone surrogates as U+FFFD."""
+    return "".join("\ufffd" if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text[:limit])
 
 
 def record_attempt(session: Session, *, username: str, address: str, user_agent: str, outcome: str,

@@ -130,7 +130,7 @@ def login() -> ResponseReturnValue:
     agent = request.headers.get("User-Agent", "")
     moment = now()
     with transaction() as db_session:
-        wait = logins.throttle_wait(db_session, username=username.strip(), address=address, now=moment)
+        wait = logins.throttle_wait(db_session, username=username, address=address, now=moment)
         if wait is not None:
             logins.record_attempt(db_session, username=username, address=address, user_agent=agent,
                                   outcome="throttled", now=moment)
@@ -141,7 +141,7 @@ def login() -> ResponseReturnValue:
         logins.record_attempt(db_session, username=username, address=address, user_agent=agent,
                               outcome="failure" if account is None else "success", now=moment)
         if account is None:
-            wait = logins.throttle_wait(db_session, username=username.strip(), address=address, now=moment)
+            wait = logins.throttle_wait(db_session, username=username, address=address, now=moment)
         else:
             account = log_in(db_session, account, address=address, user_agent=agent, now=moment,
                              lifetime=current_app.permanent_session_lifetime)

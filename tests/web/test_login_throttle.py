@@ -179,3 +179,19 @@ def test_two_workers_share_one_throttle(shared_url: str) -> None:
     finally:
         for worker in workers:
             worker.extensions["alur.database"].dispose()
+
+
+def test_hostile_names_on_every_backend(shared_url: str) -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "ALUR_DATABASE_URL": shared_url, "ALUR_CLOCK": Clock()})
+    try:
+        client = app.test_client()
+        for name in ("camat.contoh\x00", "\x00" * 64, "camat\x1b[31m.contoh", "\u202ecamat.contoh"):
+            response = _login(client, name, DEMO_PASSWORD, **{"User-Agent": "bot\x00"})
+            assert response.status_code == 200, repr(name)
+            assert "Nama pengguna atau kata sandi salah." in response.get_data(as_text=True)
+        for _ in range(3):  # the cleaned name is throttled like any other: the 5th failure waits
+            _login(client, "camat.contoh\x00", "salah")
+        assert _login(client, "camat.contoh\x00", "salah").status_code == 429
+        assert _login(client, "camat.contoh", DEMO_PASSWORD, address="10.0.0.9").status_code == 302
+    finally:
+        app.extensions["alur.database"].dispose()
