@@ -13,6 +13,9 @@ CSRF protection stays on: forms are posted with the token their page carries.
                        started through the engine by the SOP's first starter
 - ``form_post``        ``form_post(client, url, data)``: GET the page, POST its form with the token
 - ``csrf``             ``csrf(client, url)``: the CSRF token on a page
+- ``shared_url``       a fresh database on every backend (SQLite, and PostgreSQL when
+                       ``ALUR_TEST_POSTGRES_URL`` is set): migrated, demo org, and the demo
+                       password for ``camat.contoh`` and ``kadin.kominfo`` only (no diagrams)
 """
 
 from __future__ import annotations
@@ -26,15 +29,19 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from engine import instances
 from engine.database import Database, open_database
 from engine.settings import Settings
 from engine.views import InstanceView
-from storage.demo import DEMO_PASSWORD
+from storage.db import make_engine, make_session_factory
+from storage.demo import DEMO_PASSWORD, load_demo_org
+from storage.migrate import upgrade
+from storage.models import User
 from web import create_app
-from web.accounts import initialize
+from web.accounts import hash_password, initialize
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -151,3 +158,16 @@ def start(database: Database) -> Start:
 def csrf() -> Callable[[FlaskClient, str], str]:
     """``csrf(client, url)``: the CSRF token of the form on page ``url``."""
     return lambda client, url: csrf_token(client.get(url).get_data(as_text=True))
+
+
+@pytest.fixture
+def shared_url(scratch_db_url: str) -> Iterator[str]:
+    """A fresh database on every backend: migrated, the demo org, two demo passwords (``camat.contoh``, ``kadin.kominfo``)."""
+    engine = make_engine(scratch_db_url)
+    upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        load_demo_org(session)
+        for user in session.scalars(select(User).where(User.username.in_(["camat.contoh", "kadin.kominfo"]))):
+            user.password_hash = hash_password(DEMO_PASSWORD)
+    engine.dispose()
+    yield scratch_db_url

@@ -6,7 +6,6 @@ Time is frozen with the app's ``ALUR_CLOCK``; nothing sleeps.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,12 +15,9 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from engine.database import Database
-from storage.db import make_engine, make_session_factory
-from storage.demo import DEMO_PASSWORD, load_demo_org
-from storage.migrate import upgrade
+from storage.demo import DEMO_PASSWORD
 from storage.models import LoginAttempt, User
 from web import create_app
-from web.accounts import hash_password
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 WAIT_1 = "Terlalu banyak percobaan masuk. Coba lagi dalam 1 menit."
@@ -144,19 +140,6 @@ def test_client_address_behind_a_trusted_proxy(db_path, proxies: int, recorded: 
             assert session.scalars(select(LoginAttempt.address)).all() == [recorded]
     finally:
         app.extensions["alur.database"].dispose()
-
-
-@pytest.fixture
-def shared_url(scratch_db_url: str) -> Iterator[str]:
-    """A fresh database (SQLite, and PostgreSQL when configured) with the demo org and two passwords set."""
-    engine = make_engine(scratch_db_url)
-    upgrade(engine)
-    with make_session_factory(engine).begin() as session:
-        load_demo_org(session)
-        for user in session.scalars(select(User).where(User.username.in_(["camat.contoh", "kadin.kominfo"]))):
-            user.password_hash = hash_password(DEMO_PASSWORD)
-    engine.dispose()
-    yield scratch_db_url
 
 
 def test_two_workers_share_one_throttle(shared_url: str) -> None:

@@ -13,6 +13,7 @@ from engine.database import Database
 from storage.demo import DEMO_PASSWORD
 from storage.models import LoginAttempt, LoginSession, User
 from tests.web.conftest import AuthActions, csrf_token
+from web import create_app
 
 NEW_PASSWORD = "kopi tubruk di pagi hari"
 
@@ -148,3 +149,17 @@ def test_wrong_current_passwords_are_throttled_like_logins(app: Flask, database:
 
 def test_the_password_page_needs_a_login(client: FlaskClient) -> None:
     assert client.get("/akun/kata-sandi").headers["Location"].startswith("/masuk")
+
+
+def test_logout_ends_the_session_on_every_backend(shared_url: str) -> None:
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "ALUR_DATABASE_URL": shared_url})
+    try:
+        laptop, phone = _device(app, "camat.contoh"), _device(app, "camat.contoh")
+        saved = laptop.get_cookie("alur_session").value
+        AuthActions(laptop).logout()
+        assert _replay(app, saved).get("/api/v1/inbox").status_code == 401
+        assert phone.get("/api/v1/inbox").status_code == 200
+        phone.post("/keluar/semua", data={"csrf_token": phone.get("/api/v1/csrf-token").get_json()["csrf_token"]})
+        assert phone.get("/api/v1/inbox").status_code == 401
+    finally:
+        app.extensions["alur.database"].dispose()
