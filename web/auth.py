@@ -118,6 +118,28 @@ def retry_after(wait: timedelta) -> str:
     return str(max(1, math.ceil(wait.total_seconds())))
 
 
+def _attempt(username: str, password: str) -> tuple[Account | None, timedelta | None, bool]:
+    """One recorded login attempt: ``(account logged in or None, wait now due or None, password checked)``."""
+    address, agent, moment = client_address(), request.headers.get("User-Agent", ""), now()
+    with transaction() as db_session:
+        wait = logins.throttle_wait(db_session, username=username, address=address, now=moment)
+        if wait is not None:
+            logins.record_attempt(db_session, username=username, address=address, user_agent=agent,
+                                  outcome="throttled", now=moment)
+            logger.warning("login throttled: user=%r from %s, %d s to wait", username, address,
+                           wait.total_seconds())
+            return None, wait, False
+        account = authenticate(db_session, username, password)
+        logins.record_attempt(db_session, username=username, address=address, user_agent=agent,
+                              outcome="failure" if account is None else "success", now=moment)
+        if account is None:
+            logger.warning("login failed: user=%r from %s", username, address)
+            return None, logins.throttle_wait(db_session, username=username, address=address, now=moment), True
+        logger.info("login: user=%s from %s", account.username, address)
+        return log_in(db_session, account, address=address, user_agent=agent, now=moment,
+                      lifetime=current_app.permanent_session_lifetime), None, True
+
+
 @bp.route("/masuk", methods=("GET", "POST"))
 def login() -> ResponseReturnValue:
     """The login form; on success go to ``?next=`` (a local path) or the inbox; 429 while throttled."""
@@ -126,35 +148,15 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form)
-    username, address = form.username.data or "", client_address()
-    agent = request.headers.get("User-Agent", "")
-    moment = now()
-    with transaction() as db_session:
-        wait = logins.throttle_wait(db_session, username=username, address=address, now=moment)
-        if wait is not None:
-            logins.record_attempt(db_session, username=username, address=address, user_agent=agent,
-                                  outcome="throttled", now=moment)
-            logger.warning("login throttled: user=%r from %s, %d s to wait", username, address,
-                           wait.total_seconds())
-            return _throttled(form, wait)
-        account = authenticate(db_session, username, form.password.data or "")
-        logins.record_attempt(db_session, username=username, address=address, user_agent=agent,
-                              outcome="failure" if account is None else "success", now=moment)
-        if account is None:
-            wait = logins.throttle_wait(db_session, username=username, address=address, now=moment)
-        else:
-            account = log_in(db_session, account, address=address, user_agent=agent, now=moment,
-                             lifetime=current_app.permanent_session_lifetime)
+    account, wait, checked = _attempt(form.username.data or "", form.password.data or "")
+    if wait is not None:
+        return _throttled(form, wait, wrong=checked)
     if account is None:
-        logger.warning("login failed: user=%r from %s", username, address)
-        if wait is not None:
-            return _throttled(form, wait, wrong=True)
         flash(_("Nama pengguna atau kata sandi salah."), "danger")
         return render_template("auth/login.html", form=form)
     _restart_session()
     login_user(account)
     session.permanent = True
-    logger.info("login: user=%s from %s", account.username, address)
     return redirect(safe_next(request.args.get("next")) or url_for("inbox.index"))
 
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
@@ -88,35 +89,49 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+def _page(form: PasswordForm, status: int = 200,
+          headers: dict[str, str] | None = None) -> ResponseReturnValue:
+    return render_template("auth/password.html", form=form), status, headers or {}
+
+
+def _refuse_current(session: Session, form: PasswordForm, address: str) -> ResponseReturnValue | None:
+    """The answer when the current password may not be checked (429) or is wrong (422, recorded); else None."""
+    moment = now()
+    wait = logins.throttle_wait(session, username=current_user.username, address=address, now=moment)
+    if wait is not None:
+        form.current.errors = [wait_message(wait)]
+        return _page(form, 429, {"Retry-After": retry_after(wait)})
+    if not check_password(session, current_user.id, form.current.data or ""):
+        logins.record_attempt(session, username=current_user.username, address=address,
+                              user_agent=request.headers.get("User-Agent", ""), outcome="failure", now=moment)
+        logger.warning("password change refused: user=%s from %s: wrong current password",
+                       current_user.username, address)
+        form.current.errors = [_("Kata sandi sekarang salah.")]
+        return _page(form, 422)
+    if form.current.data == form.new.data:
+        form.new.errors = [_("Kata sandi baru harus berbeda dari kata sandi sekarang.")]
+        return _page(form, 422)
+    return None
+
+
 @bp.route("/akun/kata-sandi", methods=("GET", "POST"))
 @login_required
 def change() -> ResponseReturnValue:
-    """The form; a changed password keeps this session and ends every other one. 429 while throttled."""
+    """The form; a changed password keeps this session and ends every other one. 422 refused, 429 throttled."""
     form = PasswordForm()
     if not form.validate_on_submit():
-        return render_template("auth/password.html", form=form), 422 if form.is_submitted() else 200
+        return _page(form, 422 if form.is_submitted() else 200)
     new = form.new.data or ""
     problem = password_problem(new, username=current_user.username, nip=current_user.nip)
     if problem is not None:
         form.new.errors = [problem]
-        return render_template("auth/password.html", form=form), 422
-    address, agent, moment = client_address(), request.headers.get("User-Agent", ""), now()
-    with transaction() as db_session:
-        wait = logins.throttle_wait(db_session, username=current_user.username, address=address, now=moment)
-        if wait is not None:
-            form.current.errors = [wait_message(wait)]
-            return render_template("auth/password.html", form=form), 429, {"Retry-After": retry_after(wait)}
-        if not check_password(db_session, current_user.id, form.current.data or ""):
-            logins.record_attempt(db_session, username=current_user.username, address=address, user_agent=agent,
-                                  outcome="failure", now=moment)
-            form.current.errors = [_("Kata sandi sekarang salah.")]
-            logger.warning("password change refused: user=%s from %s: wrong current password",
-                           current_user.username, address)
-            return render_template("auth/password.html", form=form), 422
-        if form.current.data == new:
-            form.new.errors = [_("Kata sandi baru harus berbeda dari kata sandi sekarang.")]
-            return render_template("auth/password.html", form=form), 422
-        ended = logins.change_password(db_session, current_user.id, hash_password(new),
+        return _page(form, 422)
+    address = client_address()
+    with transaction() as session:  # a refusal is recorded: it commits too
+        refusal = _refuse_current(session, form, address)
+        if refusal is not None:
+            return refusal
+        ended = logins.change_password(session, current_user.id, hash_password(new),
                                        keep_token=current_user.session_token)
     logger.info("password changed: user=%s from %s, %d other sessions ended", current_user.username, address, ended)
     flash(_("Kata sandi telah diganti. Sesi Anda di perangkat lain telah diakhiri."), "success")
