@@ -14,6 +14,9 @@ Security: every form carries a CSRF token (Flask-WTF's ``CSRFProtect`` refuses a
 POST without one: 400; API calls send it in the ``X-CSRFToken`` header); session
 cookies are HttpOnly, SameSite=Lax and Secure; responses forbid framing and
 sniffing and allow only the app's own scripts and styles (Content-Security-Policy).
+Logins are throttled and recorded, and sessions end on the server (``web.auth``,
+``engine.logins``); behind ``ALUR_PROXY_COUNT`` proxies the client address is
+read from ``X-Forwarded-For`` (Werkzeug's ``ProxyFix``).
 """
 
 from __future__ import annotations
