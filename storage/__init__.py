@@ -6,7 +6,8 @@ CLI, web request) owns the transaction. ``storage`` imports neither Flask, nor
 
 Modules: ``errors`` (the project's exception tree), ``models``, ``db`` (engines,
 session factories), ``migrate`` (Alembic upgrade), ``org``, ``definitions``,
-``instances``, ``tasks``, ``history``, ``documents``, ``calendar``, ``demo``.
+``instances``, ``tasks``, ``history``, ``documents``, ``calendar``, ``demo``, ``grants``,
+``logins`` (login attempts and login sessions).
 """
 
 __all__ = [
@@ -16,8 +17,10 @@ __all__ = [
     "demo",
     "documents",
     "errors",
+    "grants",
     "history",
     "instances",
+    "logins",
     "migrate",
     "models",
     "org",

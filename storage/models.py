@@ -41,8 +41,9 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "MAX_ID",
-    "ACCESS_KINDS", "AUDIT_KINDS", "INSTANCE_STATUSES", "TASK_STATES", "UNIT_KINDS",
-    "AccessGrant", "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask", "ProcessDefinition",
+    "ACCESS_KINDS", "AUDIT_KINDS", "INSTANCE_STATUSES", "LOGIN_OUTCOMES", "TASK_STATES", "UNIT_KINDS",
+    "AccessGrant", "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask", "LoginAttempt",
+    "LoginSession", "ProcessDefinition",
     "ProcessInstance", "Role", "RoleAlias", "RoleMember", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
 ]
@@ -50,6 +51,7 @@ __all__ = [
 UNIT_KINDS = ("bagian", "dinas", "kecamatan")
 ACCESS_KINDS = ("administrator", "analis_proses", "auditor")
 INSTANCE_STATUSES = ("running", "completed", "error")
+LOGIN_OUTCOMES = ("success", "failure", "throttled")
 TASK_STATES = ("ready", "completed", "cancelled")
 AUDIT_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed",
@@ -161,6 +163,59 @@ class AccessGrant(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class LoginAttempt(Base):
+    """One try at the login form, kept for the record and for throttling (migration 0004).
+
+    ``username`` is the name typed (stripped, at most 64 characters, control
+    characters replaced), ``user_id`` the account it names when there is one;
+    ``address`` the client address (``X-Forwarded-For`` only behind a trusted
+    proxy), ``user_agent`` the browser's ``User-Agent`` (cut to 255
+    characters); ``outcome`` one of :data:`LOGIN_OUTCOMES` — ``throttled`` means
+    refused during a wait, without checking the password.
+    """
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        CheckConstraint(_in_check("outcome", LOGIN_OUTCOMES), name="outcome"),
+        Index(None, "username", "attempted_at"),
+        Index(None, "address", "attempted_at"),
+        Index(None, "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    username: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(16))
+
+
+class LoginSession(Base):
+    """One login on one device: the server-side half of a session cookie (migration 0004).
+
+    The cookie carries a random token; only its SHA-256 (``token_hash``, hex) is
+    stored, so reading this table does not give anyone a usable cookie. Logging
+    out deletes the row; so does "keluar dari semua perangkat" (every row of the
+    user) and a password change (every other row). ``password_fingerprint`` ties
+    the login to the password hash it was made with: a password changed any
+    other way ends it too. ``expires_at`` is ``created_at`` plus
+    ``ALUR_SESSION_HOURS``.
+    """
+
+    __tablename__ = "login_session"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    password_fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    address: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(255))
 
 
 class Role(Base):

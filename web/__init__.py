@@ -2,7 +2,8 @@
 
 One blueprint per area — ``auth`` (log in/out), ``inbox``, ``instances``
 (start an SOP, an instance's page), ``tasks`` (the task page and its form),
-``api`` (the JSON API under ``/api/v1``, described by ``web.openapi``) —
+``api`` (the JSON API under ``/api/v1``, described by ``web.openapi``),
+``password`` (change one's password), ``admin`` (the login record) —
 plus ``i18n`` (language, dates) and ``errors`` (every error to an HTTP status,
 in one place). Each user action is one database transaction (``web.db``); the
 app talks to the engine's public API, never to SpiffWorkflow. Blueprints are
@@ -22,6 +23,10 @@ Ids in URLs: every route names a database id with the ``id`` converter
 both SQLite and PostgreSQL) and a task id with ``task_id`` (:class:`TaskIdConverter`,
 a UUID), and a BPMN process id with ``bpmn_id`` (:class:`BpmnIdConverter`);
 anything else does not match a route: 404, never a database error.
+
+Logins are throttled and recorded, and sessions end on the server (``web.auth``,
+``engine.logins``); behind ``ALUR_PROXY_COUNT`` proxies the client address is
+read from ``X-Forwarded-For`` (Werkzeug's ``ProxyFix``).
 """
 
 from __future__ import annotations
@@ -29,10 +34,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
 from storage.models import MAX_ID
@@ -82,7 +88,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from engine.settings import load_settings
-    from web import api, auth, db, documents, errors, i18n, inbox, instances, tasks
+    from web import admin, api, auth, db, documents, errors, i18n, inbox, instances, password, tasks
     from web.settings import load_web_settings
 
     settings = load_web_settings()
@@ -97,9 +103,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         WTF_CSRF_TIME_LIMIT=None,  # a form's token lives as long as the login itself
         BOOTSTRAP_SERVE_LOCAL=True,  # offices may have no internet: no CDN
+        ALUR_PROXY_COUNT=settings.proxy_count,
+        ALUR_CLOCK=lambda: datetime.now(UTC),  # the time logins are throttled and expire by; tests freeze it
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if app.config["ALUR_PROXY_COUNT"]:
+        count = app.config["ALUR_PROXY_COUNT"]
+        # Flask's documented way to wrap the WSGI app ("Tell Flask it is Behind a Proxy"); mypy sees a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     if not app.config["SECRET_KEY"]:
         logger.warning("ALUR_SECRET_KEY is not set: using a random key, so logins end when the "
                        "server restarts and several workers cannot share them")
@@ -114,6 +126,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
+    password.init_app(app)
+    admin.init_app(app)
     inbox.init_app(app)
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)

@@ -1,8 +1,10 @@
 """Accounts: who is logged in, password hashes, and the people of a unit.
 
-Passwords are hashed with Argon2id (``argon2-cffi``, RFC 9106 parameters); a
-hash never leaves this module except as the short fingerprint in the session
-(:attr:`Account.session_token`), so a password change ends every session.
+Passwords are hashed with Argon2id (``argon2-cffi``, RFC 9106 parameters). A
+login is a server-side session (``engine.logins``): the cookie carries the
+user id and a random token (:attr:`Account.session_token`); the session ends
+when its row is deleted (logout, "keluar dari semua perangkat", a password
+change) or when the password hash it was made with changes in any way.
 
 The engine does not offer user and unit reads yet, so this module (with
 ``web/access.py``) is where the web reads ``storage.org`` directly, read-only
@@ -12,8 +14,8 @@ an accounts API.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy.orm import Session
 
+from engine import logins
 from engine.access import Grants
 from engine.database import Database
 from engine.deploy import DeployedProcess
@@ -30,8 +33,8 @@ from storage.errors import UserNotFound
 from storage.models import User
 
 __all__ = [
-    "Account", "Member", "authenticate", "ensure_demo_passwords", "hash_password", "initialize", "load_account",
-    "people", "unit_members", "unit_timezones",
+    "Account", "Member", "authenticate", "check_password", "ensure_demo_passwords", "hash_password", "initialize",
+    "load_account", "log_in", "people", "unit_members", "unit_timezones",
 ]
 
 _hasher = PasswordHasher()
@@ -44,7 +47,9 @@ class Account(UserMixin):
     ``unit_codes`` are the units where the user holds a role, home unit first, and
     ``unit_kinds[i]`` is the kind (bagian | dinas | kecamatan) of ``unit_codes[i]``;
     ``timezone`` is the home unit's IANA zone; ``grants`` are the user's access
-    grants (administrator, analis_proses, auditor; ``engine.access``).
+    grants (administrator, analis_proses, auditor; ``engine.access``);
+    ``session_token`` is the token of this login's server-side session ("" until
+    :func:`log_in` opens one).
     """
 
     id: int
@@ -60,7 +65,7 @@ class Account(UserMixin):
     grants: Grants = Grants()
 
     def get_id(self) -> str:
-        """Flask-Login's id: user id and password fingerprint, ``"12:ab34..."``."""
+        """Flask-Login's id: user id and session token, ``"12:Xy3..."``."""
         return f"{self.id}:{self.session_token}"
 
 
@@ -82,11 +87,7 @@ def _dummy_hash() -> str:
     return _hasher.hash("alur: no such user")
 
 
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
-def _account(session: Session, user: User) -> Account:
+def _account(session: Session, user: User, token: str = "") -> Account:
     home = org.get_unit(session, user.unit_id)
     units = {home.code: home.kind}
     for role in org.roles_of(session, user.id):
@@ -96,43 +97,59 @@ def _account(session: Session, user: User) -> Account:
         id=user.id, username=user.username, full_name=user.full_name, nip=user.nip,
         unit_code=home.code, unit_name=home.name, timezone=home.timezone, unit_codes=tuple(units),
         unit_kinds=tuple(units.values()),
-        session_token=_fingerprint(user.password_hash or ""),
+        session_token=token,
         grants=Grants(tuple(grants.grants_of(session, user.id))),
     )
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate(session: Session, username: str, password: str) -> Account | None:
     """The account of ``username`` if ``password`` is its password, else None.
 
-    Unknown users and users without a password cost one hash verification too,
-    so response time does not tell which usernames exist.
+    Unknown users, users without a password and names with control characters
+    cost one hash verification too, so response time does not tell which
+    usernames exist. The account has no session yet (:func:`log_in`).
     """
-    try:
-        user: User | None = org.get_user_by_username(session, username.strip())
-    except UserNotFound:
-        user = None
-    stored = user.password_hash if user is not None and user.password_hash else None
-    try:
-        _hasher.verify(stored or _dummy_hash(), password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if user is None or stored is None:
+    name = username.strip()
+    user: User | None = None
+    if name == logins.clean_text(name, 64):
+        try:
+            user = org.get_user_by_username(session, name)
+        except UserNotFound:
+            user = None
+    if not _verify(user.password_hash if user is not None else None, password) or user is None:
         return None
     return _account(session, user)
 
 
-def load_account(session: Session, login_id: str) -> Account | None:
-    """The account for a Flask-Login id from :meth:`Account.get_id`; None if stale or unknown."""
+def check_password(session: Session, user_id: int, password: str) -> bool:
+    """Whether ``password`` is the current password of ``user_id``. Raises ``UserNotFound``."""
+    return _verify(org.get_user(session, user_id).password_hash, password)
+
+
+def log_in(session: Session, account: Account, *, address: str, user_agent: str, now: datetime,
+           lifetime: timedelta) -> Account:
+    """Open a server-side session for ``account`` (``engine.logins.start_session``); the account with its token."""
+    token = logins.start_session(session, user_id=account.id, address=address, user_agent=user_agent, now=now,
+                                 lifetime=lifetime)
+    return replace(account, session_token=token)
+
+
+def load_account(session: Session, login_id: str, now: datetime) -> Account | None:
+    """The account for a Flask-Login id from :meth:`Account.get_id` at ``now``; None if ended or unknown."""
     user_id, _, token = login_id.partition(":")
-    if not user_id.isdigit():
+    if not user_id.isdigit() or not token:
         return None
-    try:
-        user = org.get_user(session, int(user_id))
-    except UserNotFound:
+    user = logins.session_user(session, token, now)
+    if user is None or user.id != int(user_id):
         return None
-    if not user.password_hash or _fingerprint(user.password_hash) != token:
-        return None
-    return _account(session, user)
+    return _account(session, user, token)
 
 
 def unit_members(session: Session, unit_code: str) -> list[Member]:

@@ -12,6 +12,8 @@
     other AlurError         500
     CSRFError               400   logged: a form without a valid CSRF token
     no login (API only)     401   pages redirect to the login page instead
+    throttled login         429   answered by the login and password forms themselves
+                                  (``web.auth``: the wait in words and ``Retry-After``)
 
 Form views catch the errors they expect and show them beside the form, with
 the status from :func:`status_for`; everything else lands in the handlers here.

@@ -26,8 +26,10 @@ TABLES = {
     "audit_event",
     "document",
     "access_grant",
+    "login_attempt",
+    "login_session",
 }
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -87,5 +89,29 @@ def test_0002_adds_documents_to_a_database_in_use(scratch_db_url: str) -> None:
             command.downgrade(alembic_config(connection), "0001")
         assert "document" not in inspect(engine).get_table_names()
         assert current_revision(engine) == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_0004_adds_login_tables_to_a_database_in_use(scratch_db_url: str) -> None:
+    engine = make_engine(scratch_db_url)
+    try:
+        upgrade(engine, "0003")
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO unit (code, name, kind, timezone) "
+                                    "VALUES ('u', 'Unit', 'dinas', 'Asia/Jakarta')"))
+            connection.execute(text("INSERT INTO app_user (username, full_name, unit_id, password_hash) "
+                                    "SELECT 'budi', 'Budi', id, 'h' FROM unit"))
+        upgrade(engine)
+        tables = set(inspect(engine).get_table_names())
+        assert {"login_attempt", "login_session"} <= tables
+        unique = {tuple(u["column_names"]) for u in inspect(engine).get_unique_constraints("login_session")}
+        assert unique == {("token_hash",)}
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT password_hash FROM app_user")) == "h"
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0003")
+        assert not {"login_attempt", "login_session"} & set(inspect(engine).get_table_names())
+        assert current_revision(engine) == "0003"
     finally:
         engine.dispose()

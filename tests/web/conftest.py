@@ -21,6 +21,9 @@ must not count rows they did not make):
 - ``any_db_url``       this test's SQLite copy, or the shared PostgreSQL schema
 - ``any_database``     the engine's view of it
 - ``any_app``          ``create_app`` on it
+- ``shared_url``       a fresh database on every backend (SQLite, and PostgreSQL when
+                       ``ALUR_TEST_POSTGRES_URL`` is set): migrated, demo org, and the demo
+                       password for ``camat.contoh`` and ``kadin.kominfo`` only (no diagrams)
 """
 
 from __future__ import annotations
@@ -36,16 +39,19 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import create_engine, make_url, select
 from werkzeug.test import TestResponse
 
 from engine import instances
 from engine.database import Database, open_database
 from engine.settings import Settings
 from engine.views import InstanceView
-from storage.demo import DEMO_PASSWORD
+from storage.db import make_engine, make_session_factory
+from storage.demo import DEMO_PASSWORD, load_demo_org
+from storage.migrate import upgrade
+from storage.models import User
 from web import create_app
-from web.accounts import initialize
+from web.accounts import hash_password, initialize
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -214,3 +220,16 @@ def start(database: Database) -> Start:
 def csrf() -> Callable[[FlaskClient, str], str]:
     """``csrf(client, url)``: the CSRF token of the form on page ``url``."""
     return lambda client, url: csrf_token(client.get(url).get_data(as_text=True))
+
+
+@pytest.fixture
+def shared_url(scratch_db_url: str) -> Iterator[str]:
+    """A fresh database on every backend: migrated, the demo org, two demo passwords (``camat.contoh``, ``kadin.kominfo``)."""
+    engine = make_engine(scratch_db_url)
+    upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        load_demo_org(session)
+        for user in session.scalars(select(User).where(User.username.in_(["camat.contoh", "kadin.kominfo"]))):
+            user.password_hash = hash_password(DEMO_PASSWORD)
+    engine.dispose()
+    yield scratch_db_url

@@ -1,4 +1,5 @@
-"""Authorization matrix: every role of every demo unit against an instance's pages and forms.
+"""Authorization matrix: every role of every demo unit against an instance's pages and forms;
+every demo user against the administrator's login record (``/admin/masuk``).
 
 For one instance per unit (its first step done, its second ready), each role's
 first holder asks for the done task, the ready task, the instance page, and
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 
-from engine import instances
+from engine import access, instances, logins
 from engine.database import Database
-from storage.demo import DEMO_PASSWORD, DEMO_UNITS
+from storage.demo import DEMO_ACCESS, DEMO_PASSWORD, DEMO_UNITS, demo_usernames
 from tests.support import ROLE_HOLDERS, SOP_OF_UNIT
 from tests.support import access_scene as _scene
 
@@ -80,3 +82,66 @@ def test_ids_that_do_not_exist_answer_the_same(app: Flask) -> None:
     for url in ("/tugas/00000000-0000-0000-0000-000000000000", "/tugas/x", "/proses/999999"):
         assert client.get(url).status_code == 404, url
     assert client.post("/tugas/x", data={"csrf_token": token}).status_code == 404
+
+
+def _everyone() -> list[tuple[str, bool]]:
+    """Every demo user and whether they hold the administrator grant."""
+    administrators = {a.user.username for a in DEMO_ACCESS if any(k == "administrator" for k, _ in a.grants)}
+    return [(username, username in administrators) for username in demo_usernames()]
+
+
+def test_login_record_only_for_administrators(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    wrong: list[str] = []
+    assert any(is_admin for _, is_admin in _everyone())
+    caplog.set_level(logging.WARNING, logger="alur.web.access")
+    for username, is_admin in _everyone():
+        client, _token = _login(app, username)
+        page = client.get("/admin/masuk")
+        expected = 200 if is_admin else 404
+        if page.status_code != expected:
+            wrong.append(f"{username} GET /admin/masuk: {page.status_code}, expected {expected}")
+        if not is_admin and ("Catatan masuk" in page.get_data(as_text=True)  # nor in the navigation
+                             or 'href="/admin/masuk"' in page.get_data(as_text=True)):
+            wrong.append(f"{username}: sees the login record or its link")
+        if not is_admin and not any(f"user={username} " in r.getMessage() for r in caplog.records):
+            wrong.append(f"{username}: refusal not logged")
+        caplog.clear()
+    assert wrong == []
+
+
+def test_login_record_shows_attempts_newest_first_filtered_and_paged(app: Flask, database: Database) -> None:
+    outsider = app.test_client()
+    token = _CSRF.search(outsider.get("/masuk").get_data(as_text=True)).group(1)
+    outsider.post("/masuk", data={"username": "penyusup", "password": "x", "csrf_token": token},
+                  headers={"User-Agent": "curl/8.0"})
+    with database.transaction() as session:  # more than a page (50 per page), without 60 slow hashes
+        for _ in range(60):
+            logins.record_attempt(session, username="staf1.kecamatan", address="10.0.0.9", user_agent="Firefox",
+                                  outcome="success", now=datetime.now(UTC) - timedelta(minutes=5))
+    client, _token = _login(app, "admin.alur")
+    page = client.get("/admin/masuk").get_data(as_text=True)
+    assert "62 percobaan masuk" in page and "Catatan masuk" in client.get("/").get_data(as_text=True) and "Halaman 1 dari 2" in page
+    rows = re.findall(r"<code>([^<]+)</code>", page)
+    assert rows[0:4:2] == ["admin.alur", "penyusup"]  # newest first (name, address, name, ...)
+    assert "curl/8.0" in page and "tidak ada akun dengan nama ini" in page
+    last = client.get("/admin/masuk?halaman=2").get_data(as_text=True)
+    assert last.count("<code>staf1.kecamatan</code>") == 12 and "Halaman 2 dari 2" in last
+    failed = client.get("/admin/masuk?hasil=gagal").get_data(as_text=True)
+    assert "1 percobaan masuk" in failed and "penyusup" in failed and "staf1.kecamatan" not in failed
+    mine = client.get("/admin/masuk?pengguna=admin.alur&hasil=berhasil").get_data(as_text=True)
+    assert "1 percobaan masuk" in mine
+    for hostile in ("?halaman=0", "?halaman=-1", "?halaman=99999999999999999999", "?halaman=abc",
+                    "?hasil=semua", "?pengguna=%00" + "x" * 500):
+        assert client.get("/admin/masuk" + hostile).status_code in (200, 404), hostile
+    assert client.get("/admin/masuk?halaman=999").status_code == 200
+
+
+def test_login_record_of_a_unit_administrator(app: Flask, database: Database) -> None:
+    with database.transaction() as session:
+        access.grant(session, "kadin.kominfo", "administrator", "dinas-kominfo")
+    _login(app, "camat.contoh")
+    _login(app, "staf1.kominfo")
+    client, _token = _login(app, "kadin.kominfo")
+    page = client.get("/admin/masuk").get_data(as_text=True)
+    names = set(re.findall(r"<code>([^<]+)</code>", page)) - {"127.0.0.1"}
+    assert {"kadin.kominfo", "staf1.kominfo"} <= names and "camat.contoh" not in names
