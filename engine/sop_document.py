@@ -258,7 +258,7 @@ class _Builder:
     def _folded_gateways(self) -> dict[str, str]:
         """``{gateway id: review step id}`` for each review step's own "Setuju?" gateway."""
         folded = {}
-        for node_id, node in self.nodes.items():
+        for node_id in self.nodes:
             if self.kind(node_id) != "exclusiveGateway":
                 continue
             incoming = [f for f in self.flows if f.target == node_id]

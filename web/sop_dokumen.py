@@ -12,6 +12,7 @@ only; an unknown process, version or unit answers 404, a malformed ``versi`` or
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -46,9 +47,9 @@ def _document(process_id: str) -> tuple[SopDocument, sop_render.Paper]:
     return doc, paper
 
 
-def _query(doc: SopDocument, **changes: str) -> dict[str, str]:
-    args = {"versi": str(doc.version), "unit": request.args.get("unit", "").strip() or current_user.unit_code,
-            "kertas": request.args.get("kertas", "A4").upper()}
+def _query(doc: SopDocument, **changes: str) -> dict[str, Any]:
+    unit = request.args.get("unit", "").strip() or current_user.unit_code
+    args: dict[str, Any] = {"versi": str(doc.version), "unit": unit, "kertas": request.args.get("kertas", "A4").upper()}
     args.update(changes)
     return args
 

@@ -18,6 +18,7 @@ refuses every URL). Paper: A4 (297 × 210 mm) or F4 (330 × 215 mm), landscape.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ _ENV = _environment()
 
 @dataclass(frozen=True)
 class _Page:
-    rows: list[tuple[Row, float | None]]
+    rows: Sequence[tuple[Row, float | None]]
     layout: PageLayout | None = None
     header_h: bool = False
     header_h1: float = 0.0
@@ -183,17 +184,23 @@ def _weasy(html: str) -> Any:
     return HTML(string=html, url_fetcher=_refuse_urls, base_url=str(_TEMPLATES)).render()
 
 
-def _box(anchors: dict[str, Any], key: str) -> tuple[float, float, float, float]:
+def _box(anchors: dict[str, tuple[float, ...]], key: str) -> tuple[float, float, float, float]:
     box = anchors[key]
     return (box[0], box[1], box[2], box[3]) if len(box) == 4 else (box[0], box[1], box[0], box[1])
 
 
+@functools.lru_cache(maxsize=64)
+def _measure(html: str) -> dict[str, tuple[float, ...]]:
+    """The anchors (element id -> box in CSS px) of the measuring pass; cached by its HTML."""
+    anchors: dict[str, tuple[float, ...]] = {}
+    for page in _weasy(html).pages:
+        anchors.update({key: tuple(value) for key, value in page.anchors.items()})
+    return anchors
+
+
 def _plan(doc: SopDocument, paper: Paper) -> tuple[_Columns, list[_Page], list[PageLayout]]:
     columns = _columns(paper, len(doc.lanes))
-    measured = _weasy(_template_html(doc, columns, [_Page(rows=[(row, None) for row in doc.rows])], measure=True))
-    anchors: dict[str, Any] = {}
-    for page in measured.pages:
-        anchors.update(page.anchors)
+    anchors = _measure(_template_html(doc, columns, [_Page(rows=[(row, None) for row in doc.rows])], measure=True))
     identity_h = _box(anchors, "identity-end")[1] - _box(anchors, "identity-part")[1]
     heights = [(_box(anchors, f"r{row.index}")[3] - _box(anchors, f"r{row.index}")[1]) for row in doc.rows]
     if doc.rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -11,15 +12,16 @@ from engine.sop import BPMN_NS, read_process_meta
 from engine.sop_document import SopDocument, build_document
 from engine.sop_flowchart import PageLayout, Shape, layout_flowchart
 from storage.errors import DeployError
+from tests.support import long_sop_xml
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 DIAGRAMS = sorted(BPMN_DIR.glob("*.bpmn"))
 NS = {"bpmn": BPMN_NS, "alur": "http://alur.dev/schema/bpmn/sop/1.0"}
 
 
-def _document(data: bytes, **kwargs: object) -> SopDocument:
+def _document(data: bytes, **kwargs: Any) -> SopDocument:
     process = etree.fromstring(data).find("bpmn:process", NS)
-    return build_document(data, read_process_meta(process), **kwargs)  # type: ignore[arg-type]
+    return build_document(data, read_process_meta(process), **kwargs)
 
 
 def _diagram(path: Path) -> tuple[etree._Element, SopDocument]:
@@ -149,35 +151,9 @@ def test_flowchart_arrows_never_cross_symbols(path: Path, room: tuple[float, flo
     assert sorted(labels) == sorted(["Ya", "Tidak"] * sum(r.decision is not None for r in doc.rows))
 
 
-def _long_sop(steps: int, lanes: int) -> bytes:
-    """A scratch SOP: steps walk across the lanes; every 4th step reviews and sends Tidak 3 rows back."""
-    lane_xml = "".join(f'<bpmn:lane id="L{i}" name="Peran {i}">' + "".join(
-        f"<bpmn:flowNodeRef>S{s}</bpmn:flowNodeRef>" + (f"<bpmn:flowNodeRef>G{s}</bpmn:flowNodeRef>" if s % 4 == 3 else "")
-        for s in range(steps) if s % lanes == i) + ("<bpmn:flowNodeRef>Start</bpmn:flowNodeRef>" if i == 0 else "")
-        + ("<bpmn:flowNodeRef>End</bpmn:flowNodeRef>" if i == (steps - 1) % lanes else "") + "</bpmn:lane>"
-        for i in range(lanes))
-    nodes, flows = ['<bpmn:startEvent id="Start"/>', '<bpmn:endEvent id="End"/>'], ['<bpmn:sequenceFlow id="F_s" sourceRef="Start" targetRef="S0"/>']
-    for s in range(steps):
-        review = s % 4 == 3
-        nodes.append(f'<bpmn:userTask id="S{s}" name="Langkah {s}"><bpmn:documentation>Langkah nomor {s} '
-                     f'{"memeriksa, jika setuju lanjut, jika tidak kembali" if review else "mengerjakan"}</bpmn:documentation>'
-                     + ('<bpmn:extensionElements><alur:review/></bpmn:extensionElements>' if review else "") + "</bpmn:userTask>")
-        after = f"S{s + 1}" if s + 1 < steps else "End"
-        if review:
-            nodes.append(f'<bpmn:exclusiveGateway id="G{s}"/>')
-            flows += [f'<bpmn:sequenceFlow id="F{s}" sourceRef="S{s}" targetRef="G{s}"/>',
-                      f'<bpmn:sequenceFlow id="F{s}y" name="Ya" sourceRef="G{s}" targetRef="{after}"/>',
-                      f'<bpmn:sequenceFlow id="F{s}t" name="Tidak" sourceRef="G{s}" targetRef="S{s - 3}"/>']
-        else:
-            flows.append(f'<bpmn:sequenceFlow id="F{s}" sourceRef="S{s}" targetRef="{after}"/>')
-    return (f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" xmlns:alur="{NS["alur"]}" id="D" targetNamespace="t">'
-            f'<bpmn:process id="sop_panjang" name="SOP Panjang" isExecutable="true"><bpmn:laneSet>{lane_xml}'
-            f'</bpmn:laneSet>{"".join(nodes)}{"".join(flows)}</bpmn:process></bpmn:definitions>').encode()
-
-
 @pytest.mark.parametrize("steps, lanes", [(30, 5), (25, 3), (9, 1)])
 def test_long_sop_breaks_over_pages_with_lettered_connectors(steps: int, lanes: int) -> None:
-    doc = _document(_long_sop(steps, lanes))
+    doc = _document(long_sop_xml(steps, lanes))
     assert len(doc.rows) == steps and sum(r.decision is not None for r in doc.rows) == len(range(3, steps, 4))
     pages = layout_flowchart(doc, [LANE_W] * lanes, [34.0] * steps, 300.0, 420.0)
     assert len(pages) >= 3 if steps > 20 else len(pages) >= 1
