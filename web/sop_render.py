@@ -157,7 +157,8 @@ class _Page:
 
 @dataclass(frozen=True)
 class RenderedDocument:
-    """The final HTML, its page layouts, and (for checks) the planned and rendered row tops in px."""
+    """The final HTML, the layout of each page (rows, symbols, arrows in px) and, from
+    :func:`render_pdf`, the PDF bytes (``None`` from :func:`render_html`)."""
 
     html: str
     layouts: list[PageLayout]
