@@ -233,5 +233,11 @@ def render_pdf(doc: SopDocument, *, paper: Paper = PAPERS["A4"]) -> RenderedDocu
     """The SOP-AP document as a vector PDF (``RenderedDocument.pdf``), landscape ``paper``."""
     columns, pages, layouts = _plan(doc, paper)
     html = _template_html(doc, paper, columns, pages, measure=False)
-    pdf = _weasy(html).write_pdf()
-    return RenderedDocument(html, layouts, pdf)
+    return RenderedDocument(html, layouts, _pdf_of(html))
+
+
+@functools.lru_cache(maxsize=16)
+def _pdf_of(html: str) -> bytes:
+    """The PDF of a final HTML; cached, so asking again for the same document costs no layout."""
+    pdf: bytes = _weasy(html).write_pdf()
+    return pdf
