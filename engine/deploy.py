@@ -34,6 +34,8 @@ what is wrong or what Alur does not support:
 - Every call activity's ``calledElement`` names a process in this deployment or an
   already deployed one, and no chain of call activities leads back to the process
   it starts from.
+- The SOP-AP identity fields of ``alur:sop`` are well formed: dates ``YYYY-MM-DD``,
+  an 18-digit NIP (:func:`engine.sop.identity_problems`).
 - What SpiffWorkflow still refuses when building the spec is reported with the
   element's id and line, never with a Python object's repr.
 """
@@ -54,7 +56,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy.orm import Session
 
 from engine import dataflow, deploy_checks
-from engine.sop import BPMN_NS, ProcessMeta, read_process_meta
+from engine.sop import BPMN_NS, ProcessMeta, identity_problems, read_process_meta
 from engine.state import dump_spec
 from storage import definitions
 from storage.errors import DeployError
@@ -139,6 +141,11 @@ def deploy_sources(session: Session, sources: Mapping[str, bytes]) -> list[Deplo
         for process in executable:
             dataflow.check_process(process, name)
         processes.extend((name, p) for p in executable)
+    for name, process in processes:
+        problems = identity_problems(process)
+        if problems:
+            element, message = problems[0]
+            raise DeployError(message, file=name, element_id=process.get("id"), line=element.sourceline)
     known = {p.get("id") for _, p in processes}
     for name, process in processes:
         _check_called_elements(session, process, name, known)

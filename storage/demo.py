@@ -23,8 +23,8 @@ from storage.models import Role, RoleAlias, RoleMember, Unit, User
 from storage.org import normalize_role_name
 
 __all__ = [
-    "DEMO_ACCESS", "DEMO_PASSWORD", "DEMO_UNITS", "DemoAccess", "DemoRole", "DemoUnit", "DemoUser",
-    "demo_usernames", "load_demo_org", "set_demo_passwords",
+    "DEMO_ACCESS", "DEMO_INSTANSI", "DEMO_PASSWORD", "DEMO_UNITS", "DemoAccess", "DemoRole", "DemoUnit",
+    "DemoUser", "demo_usernames", "load_demo_org", "set_demo_passwords",
 ]
 
 DEMO_PASSWORD = "alur-demo"
@@ -63,6 +63,9 @@ class DemoUnit:
 def _role(name: str, *users: tuple[str, str, str], aliases: tuple[str, ...] = ()) -> DemoRole:
     return DemoRole(name, tuple(DemoUser(*u) for u in users), aliases)
 
+
+DEMO_INSTANSI = "Pemerintah Kabupaten Contoh"
+"""The parent institution of every demo unit (``ALUR_INSTANSI`` of the demo server)."""
 
 BAGIAN_ORGANISASI = DemoUnit(
     code="bagian-organisasi",
