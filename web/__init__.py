@@ -49,7 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from engine.settings import load_settings
-    from web import api, auth, db, documents, errors, i18n, inbox, instances, tasks
+    from web import api, assets, auth, db, documents, errors, i18n, inbox, instances, tasks
     from web.settings import load_web_settings
 
     settings = load_web_settings()
@@ -73,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     db.init_app(app)
+    assets.init_app(app)
     CSRFProtect(app)
     Bootstrap5(app)
     i18n.init_app(app)
