@@ -26,8 +26,10 @@ TABLES = {
     "audit_event",
     "document",
     "access_grant",
+    "sop_draft",
+    "studio_event",
 }
-HEAD = "0003"
+HEAD = "0005"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

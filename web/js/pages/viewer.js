@@ -9,6 +9,7 @@ import 'bpmn-js/dist/assets/bpmn-js.css';
 
 import alurModdle from '../../../bpmn/alur-moddle.json';
 import { fetchText, setState } from '../lib/http.js';
+import '../lib/studio.css';
 import { zoomControls } from '../lib/zoom.js';
 
 async function main() {
