@@ -28,6 +28,16 @@ logger = logging.getLogger("alur.web.access")
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
 SOP_DOCUMENT_RULE = "/sop/<process_id>/dokumen"
+# bpmn-js, diagram-js and the properties panel set style attributes on the elements they draw,
+# so studio pages allow inline styles; scripts stay 'self' only.
+STUDIO_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+              "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+@bp.after_request
+def _studio_csp(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = STUDIO_CSP
+    return response
 
 
 def sop_document_url(process_id: str, version: int) -> str | None:

@@ -148,7 +148,7 @@ def test_draft_save_conflict_and_deploy_over_http(app: Flask, database: Database
     body = deployed.get_json()
     assert (body["version"], body["deployed_by"], body["running_on_older"]) == (2, "analis.kecamatan", 1)
     page = mine.get(f"/studio/{KECAMATAN_SOP}").get_data(as_text=True)
-    assert "Langkah 1: 45 menit" in page and "draft_saved" in page and "deployed" in page
+    assert "Langkah 1: 45 menit" in page and "draf disimpan" in page and "di-deploy" in page
     assert running.version == 1
 
 

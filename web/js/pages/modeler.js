@@ -13,7 +13,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
-import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
 
@@ -141,7 +141,10 @@ function showProblems(issues) {
       item.tabIndex = 0;
       const element = registry.get(id);
       const name = (element && element.businessObject.name) || id;
-      item.textContent = `${report.category === 'error' ? '⛔' : '⚠'} ${name}: ${report.message} (${report.rule})`;
+      const kind = document.createElement('span');
+      kind.className = 'studio-lint-kind';
+      kind.textContent = report.category === 'error' ? 'Galat' : 'Peringatan';
+      item.append(kind, `${name}: ${report.message} (${report.rule})`);
       const select = () => selectElement(id);
       item.addEventListener('click', select);
       item.addEventListener('keydown', (event) => { if (event.key === 'Enter') select(); });
@@ -230,15 +233,19 @@ async function main() {
   context = await fetchJson(urls.contextUrl);
   modeler = new BpmnModeler({
     container: $('.studio-canvas'),
-    propertiesPanel: { parent: $('#properties') },
+    propertiesPanel: {
+      parent: $('#properties'),
+      layout: { groups: { 'alur-mutu-baku': { open: true }, 'alur-step': { open: true }, 'alur-called-sop': { open: true },
+        'alur-sop-header': { open: true }, 'alur-lane': { open: true } } },
+    },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, alurProviderModule, lintModule],
     moddleExtensions: { alur: alurModdle },
     linting: { bpmnlint: bpmnlintConfig, active: true },
     alurStudio: { knownSops: context.known_sops },
-    keyboard: { bindTo: document },
   });
   // The server's known SOPs are the list alur/called-sop-known checks against.
   bpmnlintConfig.config.rules['alur/called-sop-known'] = ['error', { known: context.known_sops.map((s) => s.process_id) }];
+  window.alurModeler = modeler; // for tests and the browser console
   zoomControls(root, modeler);
   const eventBus = modeler.get('eventBus');
   eventBus.on('linting.completed', ({ issues }) => showProblems(issues));

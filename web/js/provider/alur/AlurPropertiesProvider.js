@@ -15,8 +15,6 @@ import { stepGroup } from './StepProps.js';
 const LOW_PRIORITY = 500;
 
 export default function AlurPropertiesProvider(propertiesPanel, translate) {
-  propertiesPanel.registerProvider(LOW_PRIORITY, this);
-
   this.getGroups = function(element) {
     return function(groups) {
       const isStep = is(element, 'bpmn:UserTask') || is(element, 'bpmn:CallActivity');
@@ -30,6 +28,8 @@ export default function AlurPropertiesProvider(propertiesPanel, translate) {
       return groups;
     };
   };
+
+  propertiesPanel.registerProvider(LOW_PRIORITY, this);
 }
 
 AlurPropertiesProvider.$inject = ['propertiesPanel', 'translate'];
