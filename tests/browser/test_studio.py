@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine import instances
+from engine import drafts, instances
 from storage import org
 from tests.browser.conftest import BrowserAuth
 
@@ -190,3 +190,66 @@ def test_catalogue_and_viewer_for_a_user_who_only_views(page: Page, live_server:
     assert page.locator("#studio-viewer").get_attribute("data-import-warnings") == "0"
     page.click("[data-zoom=in]")
     assert page.locator('[data-element-id="Step_01"]').count() == 1
+
+
+def test_undo_redo_conflict_and_a_refused_deploy_at_its_element(
+    page: Page, live_server: LiveServer, auth: BrowserAuth, expected_http_errors: list[tuple[int, str, str]],
+) -> None:
+    auth.login("analis.organisasi")
+    page.goto(f"{live_server.url}/studio/{SOP}/ubah")
+    _wait_ready(page, "#studio-modeler")
+    _select(page, "Step_02")
+    page.fill("#bio-properties-panel-alur-kelengkapan", "Daftar calon anggota Tim")
+    _wait_saved(page)
+    draft_id = page.locator("#studio-modeler").get_attribute("data-draft-id")
+    revision = int(page.locator("#studio-modeler").get_attribute("data-revision") or 0)
+
+    # Undo and redo go through the command stack, and the panel follows.
+    page.click("#undo")
+    _until(page, "() => document.querySelector('#bio-properties-panel-alur-kelengkapan').value === 'Draft anggota Tim'")
+    page.click("#redo")
+    _until(page, "() => document.querySelector('#bio-properties-panel-alur-kelengkapan').value === 'Daftar calon anggota Tim'")
+    _wait_saved(page)
+
+    # Someone else saves the same draft: the next save here is stale and says whose change came first.
+    other = page.context.browser.new_context()
+    other_page = other.new_page()
+    BrowserAuth(other_page, live_server).login("analis.kecamatan")
+    other_page.goto(f"{live_server.url}/studio/{SOP}/ubah?draf={draft_id}")
+    _wait_ready(other_page, "#studio-modeler")
+    other_page.evaluate("id => { const m = window.alurModeler; m.get('selection').select(m.get('elementRegistry').get(id)); }",
+                        "Step_04")
+    other_page.fill("#bio-properties-panel-alur-output", "Rekap konsep")
+    _wait_saved(other_page)
+    other.close()
+
+    expected_http_errors.append((409, "PUT", f"/api/studio/drafts/{draft_id}"))
+    _select(page, "Step_05")
+    page.fill("#bio-properties-panel-alur-output", "Milik saya")
+    page.wait_for_selector("#studio-modeler[data-save-state=conflict]", timeout=20_000)
+    text = page.inner_text("#conflict-text")
+    assert "analis.kecamatan" in text and f"Draf #{draft_id}" in text
+    page.screenshot(path=str(SHOTS / "modeler-konflik.png"), full_page=True)
+    page.click("#conflict-separate")
+    _wait_saved(page)
+    mine = page.locator("#studio-modeler").get_attribute("data-draft-id")
+    assert mine and mine != draft_id
+    with live_server.database.transaction() as session:
+        _theirs_view, theirs = drafts.get_draft(session, int(draft_id or 0))
+        _mine_view, kept = drafts.get_draft(session, int(mine))
+    assert 'output="Rekap konsep"' in theirs and "Milik saya" not in theirs  # nothing overwritten
+    assert 'output="Milik saya"' in kept and _theirs_view.revision > revision
+
+    # A condition outside the engine's safe subset: lint cannot tell, the server refuses at the flow.
+    page.evaluate("""() => {
+      const m = window.alurModeler, flow = m.get('elementRegistry').get('Flow_Step_06_Tidak');
+      const expression = m.get('moddle').create('bpmn:FormalExpression', { body: '__import__("os")' });
+      m.get('modeling').updateProperties(flow, { conditionExpression: expression });
+    }""")
+    _wait_saved(page)
+    expected_http_errors.append((422, "POST", f"/api/studio/drafts/{mine}/deploy"))
+    page.fill("#deploy-note", "Coba kondisi")
+    page.click("#deploy")
+    page.wait_for_selector("#deploy-result[data-element-id='Flow_Step_06_Tidak']")
+    assert "Deploy ditolak" in page.inner_text("#deploy-result")
+    assert page.evaluate("() => window.alurModeler.get('selection').get().map(e => e.id)") == ["Flow_Step_06_Tidak"]
