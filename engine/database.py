@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.deploy import DeployedProcess, deploy_directory
 from engine.settings import Settings
+from engine.templates import TemplateDeployment, deploy_templates, template_files
 from storage import db, demo, migrate
 
 __all__ = ["Database", "open_database"]
@@ -39,15 +39,17 @@ class Database:
         """Create or upgrade the schema to the newest Alembic revision."""
         migrate.upgrade(self.engine)
 
-    def initialize(self, bpmn_dir: Path, *, demo: bool = True) -> list[DeployedProcess]:
+    def initialize(self, bpmn_dir: Path, *, demo: bool = True, force: bool = False) -> TemplateDeployment:
         """Set up as ``alur init`` does: migrate, deploy every diagram of ``bpmn_dir``, load the demo org.
 
         Idempotent: unchanged diagrams keep their versions, demo data is not duplicated.
-        Raises ``DeployError`` (nothing deployed) for a bad diagram.
+        An SOP whose newest version was made in the studio is kept (listed in the
+        result) unless ``force`` (``engine.templates``). Raises ``DeployError``
+        (nothing deployed) for a bad diagram.
         """
         self.migrate()
         with self.transaction() as session:
-            deployed = deploy_directory(session, bpmn_dir)
+            deployed = deploy_templates(session, template_files(bpmn_dir), force=force)
         if demo:
             self.load_demo_org()
         return deployed

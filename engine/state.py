@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
@@ -43,6 +44,8 @@ __all__ = [
     "load_state",
     "new_workflow",
     "prune",
+    "rebind",
+    "removed_specs",
 ]
 
 
@@ -200,3 +203,23 @@ def _subtree(task: Task) -> list[Task]:
         result.append(node)
         stack.extend(node.children)
     return result
+
+
+def removed_specs(workflow: BpmnWorkflow, new_spec: BpmnProcessSpec) -> set[str]:
+    """BPMN ids of the top workflow's task specs that ``new_spec`` no longer has (aligned by id)."""
+    diff = SpecDiff(_REGISTRY, workflow.spec, new_spec)
+    return {spec.bpmn_id or spec.name for spec in diff.removed}
+
+
+def rebind(workflow: BpmnWorkflow, new_spec: BpmnProcessSpec) -> None:
+    """Re-bind the top workflow's tasks to ``new_spec`` (same BPMN ids), keeping ready tasks as they are.
+
+    SpiffWorkflow's ``migrate_workflow`` with only waiting tasks re-predicted, so
+    ready tasks keep their ids (the inbox rows) and data; their successors are
+    re-predicted from the new spec when they complete. Subprocesses (running
+    called SOPs) keep their pinned specs.
+    """
+    diff = WorkflowDiff(workflow, SpecDiff(_REGISTRY, workflow.spec, new_spec))
+    migrate_workflow(diff, workflow, new_spec, reset_mask=TaskState.WAITING)
+    for task in workflow.get_tasks(state=TaskState.READY, skip_subprocesses=True):
+        task._sync_children(task.task_spec.outputs, TaskState.LIKELY)

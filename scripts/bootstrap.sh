@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Create .venv and install Alur with its test tools; install the pinned npm
-# packages (package-lock.json): bpmn-moddle for the diagram tests, bpmn-js for the
-# instance page's diagram, whose prebuilt viewer and CSS are copied into
-# web/static/vendor/bpmn-js (not committed). Safe to run again.
+# packages (package-lock.json): bpmn-moddle and bpmnlint for the diagram tests,
+# bpmn-js for the instance page's diagram, whose prebuilt viewer and CSS are copied
+# into web/static/vendor/bpmn-js, and the studio's pages (web/js/pages/*.js: bpmn-js,
+# bpmn-js-properties-panel, bpmn-js-bpmnlint, bpmn-js-differ), bundled by esbuild into
+# web/static/build/ with its manifest.json (scripts/build_web.mjs). Neither folder is
+# committed. Safe to run again.
 #   --with-node   npm is required (tests, CI); without it npm is used when present,
-#                 and when it is missing the web app runs without the diagram.
+#                 and when it is missing the web app runs without diagrams and studio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -21,6 +24,7 @@ install_node_packages() {
   mkdir -p "$vendor"
   cp "$dist/bpmn-navigated-viewer.production.min.js" "$dist/assets/bpmn-js.css" \
      "$dist/assets/diagram-js.css" node_modules/bpmn-js/LICENSE "$vendor/"
+  node scripts/build_web.mjs
 }
 
 if [ "${1:-}" = "--with-node" ]; then
@@ -28,5 +32,5 @@ if [ "${1:-}" = "--with-node" ]; then
 elif command -v npm >/dev/null; then
   install_node_packages
 else
-  echo "bootstrap: npm not found; the web app will run without the instance diagram (bpmn-js)" >&2
+  echo "bootstrap: npm not found; the web app will run without diagrams and the studio (bpmn-js)" >&2
 fi

@@ -14,10 +14,12 @@ then English after a slash.
     │   ├── InstanceNotFound
     │   ├── TaskNotFound
     │   ├── UserNotFound
-    │   └── UnitNotFound
+    │   ├── UnitNotFound
+    │   └── DraftNotFound          a studio draft
     ├── ConflictError
     │   ├── TaskAlreadyCompleted   "tugas sudah diselesaikan"
-    │   └── StaleInstanceError     optimistic lock lost
+    │   ├── StaleInstanceError     optimistic lock lost
+    │   └── StaleDraftError        a draft was saved by someone else since it was read (who, when)
     ├── PermissionDeniedError      user does not hold the task's lane
     ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
     │   └── InvalidFieldError      one named field is wrong (control character, too long)
@@ -29,11 +31,14 @@ then English after a slash.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 __all__ = [
     "AlurError",
     "CalendarError",
     "ConflictError",
     "DeployError",
+    "DraftNotFound",
     "ExpressionLimitError",
     "InstanceNotFound",
     "InvalidFieldError",
@@ -42,6 +47,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProcessExecutionError",
     "ProcessNotFound",
+    "StaleDraftError",
     "StaleInstanceError",
     "TaskAlreadyCompleted",
     "TaskNotFound",
@@ -133,6 +139,12 @@ class UnitNotFound(NotFoundError):
     label = "Unit kerja / unit"
 
 
+class DraftNotFound(NotFoundError):
+    """No studio draft with that id."""
+
+    label = "Draf SOP / SOP draft"
+
+
 class ConflictError(AlurError):
     """The action collides with a concurrent change; reload and try again."""
 
@@ -158,6 +170,24 @@ class StaleInstanceError(ConflictError):
             f"(versi {expected_version} sudah usang) / process instance changed "
             f"concurrently (version {expected_version} is stale)"
         )
+
+
+class StaleDraftError(ConflictError):
+    """A draft was saved (or deployed, discarded) by someone else since it was read.
+
+    ``updated_by_id`` and ``updated_at`` say whose save came first and when;
+    ``revision`` is the draft's current revision, ``status`` open|deployed|discarded.
+    """
+
+    def __init__(self, draft_id: int, *, updated_by_id: int, updated_at: datetime, revision: int,
+                 status: str) -> None:
+        self.draft_id = draft_id
+        self.updated_by_id = updated_by_id
+        self.updated_at = updated_at
+        self.revision = revision
+        self.status = status
+        super().__init__(
+            f"Draf {draft_id} telah disimpan orang lain (revisi {revision}) / draft saved concurrently")
 
 
 class PermissionDeniedError(AlurError):

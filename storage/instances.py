@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -21,7 +21,7 @@ from sqlalchemy.orm.util import identity_key
 from storage.errors import InstanceNotFound, StaleInstanceError
 from storage.models import INSTANCE_STATUSES, ProcessInstance, utcnow
 
-__all__ = ["create", "get", "list_instances", "save_state", "titles"]
+__all__ = ["counts_by_definition", "create", "get", "list_instances", "rebind", "save_state", "titles"]
 
 
 def create(
@@ -118,9 +118,10 @@ def _sync_loaded(session: Session, instance_id: int, **values: Any) -> None:
 
 
 def list_instances(
-    session: Session, *, unit_id: int | None = None, status: str | None = None
+    session: Session, *, unit_id: int | None = None, status: str | None = None,
+    definition_id: int | None = None,
 ) -> list[ProcessInstance]:
-    """Return instances, newest first, optionally of one unit and/or status (state deferred)."""
+    """Return instances, newest first, optionally of one unit, status and/or definition version (state deferred)."""
     stmt = select(ProcessInstance).order_by(
         ProcessInstance.started_at.desc(), ProcessInstance.id.desc()
     )
@@ -128,6 +129,8 @@ def list_instances(
         stmt = stmt.where(ProcessInstance.unit_id == unit_id)
     if status is not None:
         stmt = stmt.where(ProcessInstance.status == status)
+    if definition_id is not None:
+        stmt = stmt.where(ProcessInstance.definition_id == definition_id)
     return list(session.scalars(stmt))
 
 
@@ -138,3 +141,39 @@ def titles(session: Session, instance_ids: Iterable[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(ProcessInstance.id, ProcessInstance.title).where(ProcessInstance.id.in_(ids)))
     return {row.id: row.title for row in rows}
+
+
+def counts_by_definition(session: Session, definition_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """``{definition_id: {status: count}}`` of instances, for the given versions (one query)."""
+    ids = set(definition_ids)
+    if not ids:
+        return {}
+    stmt = (select(ProcessInstance.definition_id, ProcessInstance.status, func.count())
+            .where(ProcessInstance.definition_id.in_(ids))
+            .group_by(ProcessInstance.definition_id, ProcessInstance.status))
+    counts: dict[int, dict[str, int]] = {}
+    for definition_id, status, count in session.execute(stmt):
+        counts.setdefault(definition_id, {})[status] = count
+    return counts
+
+
+def rebind(session: Session, instance_id: int, *, expected_version: int, definition_id: int, state_json: str,
+           called_definitions: dict[str, int]) -> int:
+    """Move an instance to another definition version with its re-bound state; return the new lock version.
+
+    Guarded like :func:`save_state` (``StaleInstanceError``, ``InstanceNotFound``).
+    """
+    stmt = (update(ProcessInstance)
+            .where(ProcessInstance.id == instance_id, ProcessInstance.lock_version == expected_version)
+            .values(lock_version=ProcessInstance.lock_version + 1, definition_id=definition_id,
+                    state_json=state_json, called_definitions_json=json.dumps(called_definitions, sort_keys=True))
+            .execution_options(synchronize_session=False))
+    result = cast("CursorResult[Any]", session.execute(stmt))
+    if result.rowcount == 0:
+        if session.get(ProcessInstance, instance_id) is None:
+            raise InstanceNotFound(instance_id)
+        raise StaleInstanceError(instance_id, expected_version)
+    _sync_loaded(session, instance_id, lock_version=expected_version + 1, definition_id=definition_id,
+                 state_json=state_json,
+                 called_definitions_json=json.dumps(called_definitions, sort_keys=True))
+    return expected_version + 1

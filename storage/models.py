@@ -41,10 +41,10 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "MAX_ID",
-    "ACCESS_KINDS", "AUDIT_KINDS", "INSTANCE_STATUSES", "LOGIN_OUTCOMES", "TASK_STATES", "UNIT_KINDS",
-    "AccessGrant", "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask", "LoginAttempt",
-    "LoginSession", "ProcessDefinition",
-    "ProcessInstance", "Role", "RoleAlias", "RoleMember", "Team", "TeamMember",
+    "ACCESS_KINDS", "AUDIT_KINDS", "DRAFT_STATUSES", "INSTANCE_STATUSES", "LOGIN_OUTCOMES", "STUDIO_EVENT_KINDS",
+    "TASK_STATES", "UNIT_KINDS", "AccessGrant", "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask",
+    "LoginAttempt", "LoginSession", "ProcessDefinition", "ProcessInstance", "Role", "RoleAlias", "RoleMember",
+    "SopDraft", "StudioEvent", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
 ]
 
@@ -56,8 +56,11 @@ TASK_STATES = ("ready", "completed", "cancelled")
 AUDIT_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed",
     "called_process_started", "called_process_completed", "instance_completed",
-    "task_cancelled", "document_attached",
+    "task_cancelled", "document_attached", "instance_migrated",
 )
+DRAFT_STATUSES = ("open", "deployed", "discarded")
+STUDIO_EVENT_KINDS = ("draft_created", "draft_saved", "draft_discarded", "deployed", "restored",
+                      "instances_moved")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -469,3 +472,65 @@ class Document(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SopDraft(Base):
+    """An SOP diagram being edited in the studio, saved on the server (migration 0005).
+
+    ``base_definition_id`` is the deployed version it started from; ``revision``
+    counts saves and guards them (optimistic lock: a save names the revision it
+    read, and a stale one is refused, never overwriting another analyst's work).
+    ``status`` is open | deployed | discarded; a deployed draft names its version
+    in ``deployed_definition_id``.
+    """
+
+    __tablename__ = "sop_draft"
+    __table_args__ = (
+        CheckConstraint(_in_check("status", DRAFT_STATUSES), name="status"),
+        CheckConstraint("revision >= 1", name="revision"),
+        Index(None, "process_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128))
+    base_definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"))
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deployed_definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"))
+
+
+class StudioEvent(Base):
+    """One studio action: a draft created/saved/discarded, a deploy, a restore, instances moved.
+
+    Who (``actor_id``), when, on which SOP (``process_id``), draft and version
+    (``definition_id``), with the analyst's ``note`` (required for a deploy) and
+    extra JSON ``data``. A ``deployed`` event is also how a version is known to
+    come from the studio rather than from the templates in ``bpmn/``. Migration 0005.
+    """
+
+    __tablename__ = "studio_event"
+    __table_args__ = (
+        CheckConstraint(_in_check("kind", STUDIO_EVENT_KINDS), name="kind"),
+        Index(None, "process_id", "id"),
+        Index(None, "definition_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    process_id: Mapped[str] = mapped_column(String(128))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("sop_draft.id"))
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The event's extra data, decoded from ``data_json``."""
+        return json.loads(self.data_json)

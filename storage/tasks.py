@@ -28,6 +28,7 @@ __all__ = [
     "mark_cancelled",
     "mark_completed",
     "ready_for_instance",
+    "rebind_ready",
     "tasks_of_instance",
 ]
 
@@ -215,3 +216,14 @@ def tasks_of_instance(session: Session, instance_id: int) -> list[HumanTask]:
         .order_by(HumanTask.ready_at, HumanTask.id)
     )
     return list(session.scalars(stmt))
+
+
+def rebind_ready(session: Session, instance_id: int, *, process_id: str, definition_id: int) -> int:
+    """Point the ready tasks of ``process_id`` in an instance at another definition version; return how many."""
+    stmt = (update(HumanTask)
+            .where(HumanTask.instance_id == instance_id, HumanTask.state == "ready",
+                   HumanTask.process_id == process_id)
+            .values(definition_id=definition_id)
+            .execution_options(synchronize_session="fetch"))
+    result = cast("CursorResult[Any]", session.execute(stmt))
+    return result.rowcount

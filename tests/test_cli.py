@@ -233,3 +233,40 @@ def test_dokumen_refuses_unknown_or_malformed_input(alur: Run, args: tuple[str, 
     result = alur("dokumen", *args)
     assert result.returncode == status
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_deploy_of_templates_keeps_a_newer_studio_version_unless_forced(tmp_path: Path) -> None:
+    from engine import drafts
+    from engine.database import open_database
+    from engine.settings import Settings
+    from storage import definitions
+
+    bpmn_dir = Path(__file__).resolve().parents[1] / "bpmn"
+    url = f"sqlite:///{tmp_path / 'studio.sqlite3'}"
+    database = open_database(Settings(database_url=url, bpmn_dir=bpmn_dir))
+    database.initialize(bpmn_dir)
+    with database.transaction() as session:
+        xml = definitions.latest(session, PROCESS_ID).bpmn_xml.replace('name="SOP Pelaporan Kinerja"',
+                                                                       'name="SOP Pelaporan Kinerja Kecamatan"', 1)
+        draft = drafts.create_draft(session, process_id=PROCESS_ID, xml=xml, username="analis.kecamatan",
+                                    base_version=1)
+        drafts.deploy_draft(session, draft.id, revision=draft.revision, note="Nama", username="analis.kecamatan")
+    database.dispose()
+    templates = tmp_path / "bpmn"
+    templates.mkdir()
+    source = (bpmn_dir / f"{PROCESS_ID}.bpmn").read_text(encoding="utf-8")
+    (templates / f"{PROCESS_ID}.bpmn").write_text(source.replace("Periksa laporan", "Periksa laporan kinerja", 1),
+                                                 encoding="utf-8")
+    env = {**os.environ, "ALUR_DATABASE_URL": url}
+
+    def deploy(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(ALUR), "deploy", str(templates), *args], env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    kept = deploy()
+    assert kept.returncode == 0, kept.stderr
+    assert f"DIBIARKAN {PROCESS_ID}: versi 2 dari studio (analis.kecamatan)" in kept.stdout
+    assert _json(deploy("--json"))["kept"][0]["version"] == 2
+    forced = deploy("--paksa")
+    assert forced.returncode == 0, forced.stderr
+    assert f"{PROCESS_ID} v3 (baru)" in forced.stdout and "DIBIARKAN" not in forced.stdout

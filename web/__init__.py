@@ -88,7 +88,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from engine.settings import load_settings
-    from web import admin, api, auth, db, documents, errors, i18n, inbox, instances, password, sop_dokumen, tasks
+    from web import (
+        admin,
+        api,
+        assets,
+        auth,
+        db,
+        documents,
+        errors,
+        i18n,
+        inbox,
+        instances,
+        password,
+        sop_dokumen,
+        studio,
+        tasks,
+    )
     from web.settings import load_web_settings
 
     settings = load_web_settings()
@@ -122,6 +137,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["task_id"] = TaskIdConverter
     app.url_map.converters["bpmn_id"] = BpmnIdConverter
     db.init_app(app)
+    assets.init_app(app)
     CSRFProtect(app)
     Bootstrap5(app)
     i18n.init_app(app)
@@ -135,6 +151,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sop_dokumen.bp)
     documents.init_app(app)
     api.init_app(app)
+    studio.init_app(app)
     app.after_request(_security_headers)
     return app
 

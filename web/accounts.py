@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from engine import logins
 from engine.access import Grants
 from engine.database import Database
-from engine.deploy import DeployedProcess
+from engine.templates import TemplateDeployment
 from storage import demo, grants, org
 from storage.errors import UserNotFound
 from storage.models import User
@@ -179,9 +179,9 @@ def ensure_demo_passwords(session: Session) -> int:
     return demo.set_demo_passwords(session, hash_password)
 
 
-def initialize(database: Database, bpmn_dir: Path, *, demo: bool = True) -> list[DeployedProcess]:
+def initialize(database: Database, bpmn_dir: Path, *, demo: bool = True, force: bool = False) -> TemplateDeployment:
     """``Database.initialize`` plus the demo password for demo users without one (argon2: ~0.1 s each)."""
-    deployed = database.initialize(bpmn_dir, demo=demo)
+    deployed = database.initialize(bpmn_dir, demo=demo, force=force)
     if demo:
         with database.transaction() as session:
             ensure_demo_passwords(session)

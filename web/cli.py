@@ -20,8 +20,8 @@ import click
 
 from engine import access, catalog, demo, instances
 from engine.database import Database, open_database
-from engine.deploy import deploy_sources
 from engine.settings import load_settings
+from engine.templates import KeptVersion, deploy_templates
 from engine.views import InstanceView
 from storage.errors import AlurError
 
@@ -83,35 +83,49 @@ def main() -> None:
     """Alur — menjalankan SOP SAKIP sebagai alur kerja BPMN."""
 
 
+_FORCE_HELP = "Timpa juga SOP yang versi terbarunya dibuat di studio (--force)."
+
+
+def _kept_lines(kept: Iterable[KeptVersion]) -> Iterator[str]:
+    for k in kept:
+        yield (f"DIBIARKAN {k.process_id}: versi {k.version} dari studio ({k.deployed_by}) berbeda dari "
+               f"{k.filename}; pakai --paksa untuk menimpanya")
+
+
 @main.command()
 @click.option("--no-demo", is_flag=True, help="Jangan muat data demo.")
-def init(no_demo: bool) -> None:
+@click.option("--paksa", "--force", "force", is_flag=True, help=_FORCE_HELP)
+def init(no_demo: bool, force: bool) -> None:
     """Buat/migrasikan basis data, deploy bpmn/, muat data demo."""
     settings = load_settings()
     from web.accounts import initialize  # Flask-Login and argon2 only for this command
 
     with _database() as database:
-        deployed = initialize(database, settings.bpmn_dir, demo=not no_demo)
-    created = sum(1 for d in deployed if d.created)
+        result = initialize(database, settings.bpmn_dir, demo=not no_demo, force=force)
+    created = sum(1 for d in result.deployed if d.created)
     click.echo(f"Basis data: {settings.database_url}")
-    click.echo(f"{len(deployed)} proses di-deploy ({created} versi baru) dari {settings.bpmn_dir}")
+    click.echo(f"{len(result.deployed)} proses di-deploy ({created} versi baru) dari {settings.bpmn_dir}")
+    for line in _kept_lines(result.kept):
+        click.echo(line)
     if not no_demo:
         click.echo("Data demo dimuat: 3 unit kerja dengan pegawai untuk setiap peran (kata sandi demo: alur-demo).")
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--paksa", "--force", "force", is_flag=True, help=_FORCE_HELP)
 @_json_option
-def deploy(paths: tuple[Path, ...], as_json: bool) -> None:
-    """Deploy berkas .bpmn (atau folder) sebagai versi definisi proses."""
+def deploy(paths: tuple[Path, ...], force: bool, as_json: bool) -> None:
+    """Deploy berkas .bpmn (atau folder); SOP yang versi terbarunya dari studio dibiarkan kecuali --paksa."""
     files: dict[str, bytes] = {}
     for path in paths or (load_settings().bpmn_dir,):
         for file in sorted(path.glob("*.bpmn")) if path.is_dir() else [path]:
             files[file.name] = file.read_bytes()
     with _database() as database, database.transaction() as session:
-        deployed = deploy_sources(session, files)
-    _emit(as_json, [d.__dict__ for d in deployed], lambda: (
-        f"{d.process_id} v{d.version} {'(baru)' if d.created else '(tidak berubah)'}" for d in deployed))
+        result = deploy_templates(session, files, force=force)
+    _emit(as_json, {"deployed": [d.__dict__ for d in result.deployed], "kept": [k.__dict__ for k in result.kept]},
+          lambda: [*(f"{d.process_id} v{d.version} {'(baru)' if d.created else '(tidak berubah)'}"
+                     for d in result.deployed), *_kept_lines(result.kept)])
 
 
 @main.command()

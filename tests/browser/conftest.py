@@ -122,10 +122,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def expected_http_errors() -> list[tuple[int, str, str]]:
+    """``(status, method, path)`` answers a test provokes on purpose (a stale save's 409, a refused
+    deploy's 422): the ``page`` fixture does not count them as failures."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, expected_http_errors: list[tuple[int, str, str]]) -> Iterator[Page]:
     """A fresh page (own cookies); a console error (CSP violations are ones), an uncaught
     script error or an HTTP error answer to a script, style sheet or fetch (but for
-    /favicon.ico) fails the test."""
+    /favicon.ico and ``expected_http_errors``) fails the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
     context.set_default_timeout(TIMEOUT_MS)
     new_page = context.new_page()
@@ -138,8 +145,10 @@ def page(browser: Browser) -> Iterator[Page]:
 
     def on_response(response: Response) -> None:
         # pages themselves may answer 4xx on purpose (a refused form): the tests check those
+        expected = any(response.status == status and response.request.method == method
+                       and response.url.split("?")[0].endswith(path) for status, method, path in expected_http_errors)
         if (response.status >= 400 and response.request.resource_type != "document"
-                and not response.url.endswith("/favicon.ico")):
+                and not response.url.endswith("/favicon.ico") and not expected):
             problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
 
     new_page.on("console", on_console)

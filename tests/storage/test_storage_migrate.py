@@ -28,8 +28,10 @@ TABLES = {
     "access_grant",
     "login_attempt",
     "login_session",
+    "sop_draft",
+    "studio_event",
 }
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from engine import access, instances, logins
+from engine import access, drafts, instances, logins
 from engine.database import Database
+from storage import definitions
 from storage.demo import DEMO_ACCESS, DEMO_PASSWORD, DEMO_UNITS, demo_usernames
 from tests.support import ROLE_HOLDERS, SOP_OF_UNIT
 from tests.support import access_scene as _scene
@@ -145,3 +146,60 @@ def test_login_record_of_a_unit_administrator(app: Flask, database: Database) ->
     page = client.get("/admin/masuk").get_data(as_text=True)
     names = set(re.findall(r"<code>([^<]+)</code>", page)) - {"127.0.0.1"}
     assert {"kadin.kominfo", "staf1.kominfo"} <= names and "camat.contoh" not in names
+
+
+# --- Studio SOP: everyone logged in views; analysts edit the SOPs of their units' kind -----------
+# (engine.studio.may_edit: a grant over one unit covers the SOPs of that unit's kind; the shared
+# SOPs, unitKind "any", need a grant over every unit.)
+_STUDIO_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+STUDIO_EDITORS = {
+    "sop_perencanaan_kinerja_kecamatan": {"analis.organisasi", "analis.kecamatan"},
+    "sop_penyusunan_lakip_dinas": {"analis.organisasi", "analis.kominfo"},
+    "sop_evaluasi_bagian": {"analis.organisasi", "analis.bagian"},
+    "sop_pengiriman_surat_dokumen": {"analis.organisasi"},
+}
+
+
+def _xml(database: Database, process_id: str) -> str:
+    with database.transaction() as session:
+        return definitions.latest(session, process_id).bpmn_xml
+
+
+def _studio_login(app: Flask, username: str):
+    client, _form_token = _login(app, username)
+    page = client.get("/studio/sop_fgd").get_data(as_text=True)
+    return client, _STUDIO_CSRF.search(page).group(1)
+
+
+def test_studio_rights_for_every_demo_user(app: Flask, database: Database) -> None:
+    """Every grant holder and the first role holder of each unit (role holders have no studio rights;
+    logins are slow, Argon2): the catalogue (200), the modeler, a new draft, restore and moving instances
+    of four SOPs — analysts of the SOP's kind only, everyone else 403."""
+    grant_holders = {a.user.username for a in DEMO_ACCESS}
+    first_of_unit = {unit: username for unit, _role, username in reversed(ROLE_HOLDERS)}
+    users = sorted(set(first_of_unit.values()) | grant_holders)
+    xml = {process_id: _xml(database, process_id) for process_id in STUDIO_EDITORS}
+    wrong = []
+    for username in users:
+        client, token = _studio_login(app, username)
+        expected = {("GET", "/studio/"): 200}
+        for process_id, editors in STUDIO_EDITORS.items():
+            editor = username in editors
+            expected[("GET", f"/studio/{process_id}/ubah")] = 200 if editor else 403
+            expected[("POST", f"/api/studio/{process_id}/drafts")] = 201 if editor else 403
+            expected[("POST", f"/api/studio/{process_id}/versions/1/restore")] = 201 if editor else 403
+            expected[("POST", f"/api/studio/{process_id}/migration")] = 200 if editor else 403
+        for (method, url), status in expected.items():
+            if method == "GET":
+                got = client.get(url).status_code
+            else:
+                process_id = url.split("/")[3]
+                got = client.post(url, json={"xml": xml[process_id], "base_version": 1},
+                                  headers={"X-CSRFToken": token}).status_code
+            if got != status:
+                wrong.append(f"{username} {method} {url}: {got}, expected {status}")
+    assert wrong == []
+    with database.transaction() as session:
+        for process_id, editors in STUDIO_EDITORS.items():
+            made = {d.created_by for d in drafts.open_drafts(session, process_id)}
+            assert made == editors, process_id  # refused requests stored nothing

@@ -1,0 +1,43 @@
+// Nothing the engine refuses or does not run (bpmn/README.md): steps are done by people, so
+// no script, service, send, receive or business-rule tasks and no plain (untyped) task; no
+// timer, message, signal, conditional, error, escalation or compensation events (durations
+// are data: Mutu Baku Waktu); only exclusive and parallel gateways.
+'use strict';
+
+const { is } = require('bpmnlint-utils');
+
+const REFUSED = {
+  'bpmn:ScriptTask': 'Script task tidak dijalankan Alur',
+  'bpmn:ServiceTask': 'Service task tidak dijalankan Alur',
+  'bpmn:SendTask': 'Send task tidak dijalankan Alur',
+  'bpmn:ReceiveTask': 'Receive task tidak dijalankan Alur',
+  'bpmn:BusinessRuleTask': 'Business rule task tidak dijalankan Alur',
+  'bpmn:InclusiveGateway': 'Inclusive gateway tidak dipakai SOP Alur; gunakan exclusive gateway',
+  'bpmn:ComplexGateway': 'Complex gateway tidak dijalankan Alur',
+  'bpmn:EventBasedGateway': 'Event-based gateway tidak dijalankan Alur',
+  'bpmn:Transaction': 'Transaction tidak dijalankan Alur',
+};
+
+module.exports = function() {
+  function check(node, reporter) {
+    for (const [type, message] of Object.entries(REFUSED)) {
+      if (node.$type === type) {
+        reporter.report(node.id, message);
+        return;
+      }
+    }
+    if (node.$type === 'bpmn:Task') {
+      reporter.report(node.id, 'Langkah tanpa jenis: ubah menjadi User Task (dikerjakan orang)');
+      return;
+    }
+    if (is(node, 'bpmn:Event')) {
+      for (const definition of node.eventDefinitions || []) {
+        if (!is(definition, 'bpmn:TerminateEventDefinition')) {
+          const kind = definition.$type.replace('bpmn:', '').replace('EventDefinition', '');
+          reporter.report(node.id, `Event ${kind} belum dijalankan Alur (waktu adalah data Mutu Baku)`);
+        }
+      }
+    }
+  }
+  return { check };
+};
