@@ -31,18 +31,18 @@ _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\ud
 def text_problem(value: str, *, max_length: int, multiline: bool = False) -> str | None:
     """What is wrong with ``value`` as text of at most ``max_length`` characters, or None.
 
-    The answer is a sentence in Bahasa Indonesia then English, e.g. "memuat
+    The answer is a sentence in Bahasa Indonesia then English, e.g. "Memuat
     karakter kendali U+0000 ...". ``multiline`` allows tab, LF and CR.
     """
     found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
     if found is not None:
         code = f"U+{ord(found.group()):04X}"
         if "\ud800" <= found.group() <= "\udfff":
-            return f"memuat surrogate {code} yang tidak sah / contains a lone surrogate {code}"
-        return (f"memuat karakter kendali {code} yang tidak diizinkan / contains the control "
+            return f"Memuat surrogate {code} yang tidak sah / contains a lone surrogate {code}"
+        return (f"Memuat karakter kendali {code} yang tidak diizinkan / contains the control "
                 f"character {code}")
     if len(value) > max_length:
-        return f"paling banyak {max_length} karakter / at most {max_length} characters"
+        return f"Paling banyak {max_length} karakter / at most {max_length} characters"
     return None
 
 

@@ -134,7 +134,7 @@ def _text(data: dict[str, Any], problems: dict[str, str], name: str, *, max_leng
     if not isinstance(value, str):
         problems[name] = "Harus berupa teks."
     elif (problem := text_problem(value, max_length=max_length, multiline=multiline)) is not None:
-        problems[name] = problem[0].upper() + problem[1:] + "."
+        problems[name] = problem + "."
     else:
         return value
     return None
@@ -149,7 +149,7 @@ def _usernames(data: dict[str, Any], problems: dict[str, str], name: str) -> lis
         return None
     wrong = next(filter(None, (text_problem(v, max_length=openapi.ID_MAX) for v in value)), None)
     if wrong is not None:
-        problems[name] = "Nama pengguna " + wrong + "."
+        problems[name] = "Nama pengguna: " + wrong + "."
         return None
     return value
 
@@ -219,7 +219,7 @@ def inbox() -> ResponseReturnValue:
     raw_limit = request.args.get("limit", str(INBOX_PAGE))
     problems: dict[str, str] = {}
     if sop is not None and (problem := text_problem(sop, max_length=openapi.ID_MAX)) is not None:
-        problems["sop"] = problem[0].upper() + problem[1:] + "."
+        problems["sop"] = problem + "."
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= INBOX_PAGE:
         problems["limit"] = f"Bilangan bulat 1 sampai {INBOX_PAGE}."
     if problems:
