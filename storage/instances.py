@@ -21,7 +21,7 @@ from sqlalchemy.orm.util import identity_key
 from storage.errors import InstanceNotFound, StaleInstanceError
 from storage.models import INSTANCE_STATUSES, ProcessInstance, utcnow
 
-__all__ = ["create", "get", "list_instances", "save_state", "titles"]
+__all__ = ["bump_lock", "create", "get", "list_instances", "save_state", "titles"]
 
 
 def create(
@@ -107,6 +107,24 @@ def save_state(
     new_version = expected_version + 1
     _sync_loaded(session, instance_id, lock_version=new_version, **values)
     return new_version
+
+
+def bump_lock(session: Session, instance_id: int) -> None:
+    """Take the instance's lock for a write that does not change its state (e.g. a document's event).
+
+    ``UPDATE ... SET lock_version = lock_version + 1``: on PostgreSQL it holds the
+    instance's row lock until the transaction ends, and a concurrent
+    :func:`save_state` that read the old version loses with ``StaleInstanceError``.
+    Raises ``InstanceNotFound``.
+    """
+    stmt = (update(ProcessInstance).where(ProcessInstance.id == instance_id)
+            .values(lock_version=ProcessInstance.lock_version + 1).execution_options(synchronize_session=False))
+    result = cast("CursorResult[Any]", session.execute(stmt))
+    if result.rowcount == 0:
+        raise InstanceNotFound(instance_id)
+    loaded = session.identity_map.get(identity_key(ProcessInstance, instance_id))
+    if loaded is not None:
+        session.expire(loaded, ["lock_version"])
 
 
 def _sync_loaded(session: Session, instance_id: int, **values: Any) -> None:
