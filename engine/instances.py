@@ -24,7 +24,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from engine import state
+from engine import state, visibility
 from engine.calendar import calendar_for
 from engine.catalog import Definition, called_closure, get_definition, latest_definition
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
@@ -141,7 +141,10 @@ def complete_task(
     except WorkflowException as exc:
         raise InvalidTaskDataError(f"Alur proses gagal dijalankan: {exc}") from exc
     state.prune(workflow)
-    tasks.mark_completed(session, task_id, user_id=user.id, completed_at=at)
+    unit = org.get_unit(session, row.unit_id)
+    calendar = calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+    tasks.mark_completed(session, task_id, user_id=user.id, completed_at=at,
+                         working_minutes=max(0, calendar.working_minutes_between(human.ready_at, at)))
     history.append(session, instance_id=row.id, kind="task_completed", occurred_at=at, actor_id=user.id,
                    human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
                    keputusan=keputusan, catatan=(catatan or "").strip() or None,
@@ -206,23 +209,13 @@ def _can_perform(session: Session, user_id: int, human: HumanTask) -> bool:
 
 
 def can_see_instance(session: Session, instance_id: int, username: str) -> bool:
-    """Whether ``username`` holds the lane of one of the instance's tasks, ready or done, or completed one.
+    """Whether ``username`` may read instance ``instance_id``: the one rule of ``engine.visibility``.
 
-    The same rule as completing a task (role of the lane, or member of the team),
-    applied to every task the instance has had. Raises ``UserNotFound``.
+    A holder of one of its lanes (ready or done, or who completed one of its
+    tasks), the head or secretary of its unit, or an auditor whose scope covers
+    its unit. Raises ``UserNotFound``.
     """
-    user = org.get_user_by_username(session, username)
-    my_roles = {r.id for r in org.roles_of(session, user.id)}
-    teams: dict[int, bool] = {}
-    for human in tasks.tasks_of_instance(session, instance_id):
-        if human.completed_by_id == user.id or (human.role_id is not None and human.role_id in my_roles):
-            return True
-        if human.team_id is not None:
-            if human.team_id not in teams:
-                teams[human.team_id] = user.id in org.team_member_ids(session, human.team_id)
-            if teams[human.team_id]:
-                return True
-    return False
+    return visibility.can_see_instance(session, instance_id, username)
 
 
 def step_of_task(session: Session, task_id: str) -> StepMeta | None:

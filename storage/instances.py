@@ -21,7 +21,7 @@ from sqlalchemy.orm.util import identity_key
 from storage.errors import InstanceNotFound, StaleInstanceError
 from storage.models import INSTANCE_STATUSES, ProcessInstance, utcnow
 
-__all__ = ["bump_lock", "create", "get", "list_instances", "save_state", "titles"]
+__all__ = ["bump_lock", "create", "get", "list_instances", "save_state", "titles", "unit_of"]
 
 
 def create(
@@ -69,6 +69,14 @@ def get(session: Session, instance_id: int) -> ProcessInstance:
     if instance is None:
         raise InstanceNotFound(instance_id)
     return instance
+
+
+def unit_of(session: Session, instance_id: int) -> int:
+    """The unit id of an instance, without loading its state. Raises ``InstanceNotFound``."""
+    unit_id = session.scalar(select(ProcessInstance.unit_id).where(ProcessInstance.id == instance_id))
+    if unit_id is None:
+        raise InstanceNotFound(instance_id)
+    return unit_id
 
 
 def save_state(

@@ -325,7 +325,8 @@ class HumanTask(Base):
     ``id`` is SpiffWorkflow's task UUID as a string. ``iteration`` counts how many
     times this element became ready in this instance (a review sent back with
     "tidak" makes the earlier step ready again). ``completed_at`` is when the task
-    left the ready state (completed or cancelled).
+    left the ready state (completed or cancelled); ``working_minutes`` the working
+    time it took (office hours of the unit's calendar), set on completion.
     """
 
     __tablename__ = "human_task"
@@ -360,6 +361,8 @@ class HumanTask(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     waktu: Mapped[str | None] = mapped_column(String(32))  # ISO 8601, e.g. "PT30M"
     is_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # working minutes from ready to completed on the unit's calendar (migration 0006; NULL before)
+    working_minutes: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEvent(Base):

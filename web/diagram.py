@@ -56,7 +56,7 @@ def _check_assets(state: BlueprintSetupState) -> None:
 def xml(instance_id: int, process_id: str) -> ResponseReturnValue:
     """The BPMN XML of ``process_id`` as instance ``instance_id`` runs it; 404 outside the user's reach."""
     with transaction() as session:
-        require_instance(session, current_user, instance_id)
+        require_instance(session, current_user, instance_id, record=None)
         try:
             text = progress.diagram_xml(session, instance_id, process_id)
         except ProcessNotFound:
@@ -76,7 +76,7 @@ def steps(instance_id: int) -> ResponseReturnValue:
     the root SOP first.
     """
     with transaction() as session:
-        require_instance(session, current_user, instance_id)
+        require_instance(session, current_user, instance_id, record=None)
         found = progress.progress_of(session, instance_id).to_json()
     for diagram in found["diagrams"]:
         diagram["xml_url"] = url_for(".xml", instance_id=instance_id, process_id=diagram["process_id"])

@@ -38,6 +38,8 @@ GENESIS = bytes(32)
 
 def upgrade() -> None:
     op.add_column("audit_event", sa.Column("chain_hash", sa.LargeBinary(32), nullable=True))
+    # working time of a completed task, for the compliance report; NULL for tasks completed before 0006
+    op.add_column("human_task", sa.Column("working_minutes", sa.Integer(), nullable=True))
     _backfill_chain()
     op.create_index("ix_audit_event_kind_keputusan", "audit_event", ["kind", "keputusan", "instance_id"])
     op.create_table(
@@ -135,4 +137,5 @@ def downgrade() -> None:
     op.drop_table("audit_seal")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION audit_seal_append_only()")
-    op.drop_column("audit_event", "chain_hash")  # SQLite >= 3.35 drops a column in place, triggers kept
+    op.drop_column("audit_event", "chain_hash")
+    op.drop_column("human_task", "working_minutes")  # SQLite >= 3.35 drops a column in place, triggers kept
