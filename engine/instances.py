@@ -64,6 +64,9 @@ def start_instance(
     ``ProcessNotFound``, ``UnitNotFound``, ``UserNotFound``, ``InvalidTaskDataError``
     (empty title, SOP not meant for this kind of unit, lanes the unit cannot fill)
     and ``PermissionDeniedError`` (the user cannot perform the first step).
+    ``now`` (aware) is the engine's clock for this action: start time, due times
+    and audit times (default: the current time); the history generator passes
+    past times.
     """
     at = _now(now)
     title = (title or "").strip()
@@ -85,6 +88,7 @@ def start_instance(
         session, definition_id=root.id, unit_id=unit.id, title=title, started_by_id=user.id,
         state_json=state.dump_state(workflow), serializer_version=state.SERIALIZER_VERSION,
         called_definitions={pid: d.id for pid, d in called.items()}, input_data=dict(input_data or {}),
+        started_at=at,
     )
     history.append(session, instance_id=row.id, kind="instance_started", occurred_at=at,
                    actor_id=user.id, process_id=root.process_id,

@@ -218,9 +218,9 @@ def flags(session: Session, instance_ids: list[int], *, now: datetime | None = N
     late_cond = and_(h.due_at.is_not(None), h.state == "completed", h.completed_at > h.due_at)
     if now is not None:
         late_cond = or_(late_cond, and_(h.state == "ready", h.due_at < now))
-    late = dict(session.execute(select(h.instance_id, func.count()).where(
-        h.instance_id.in_(instance_ids), late_cond).group_by(h.instance_id)).tuples())
-    tidak = dict(session.execute(select(AuditEvent.instance_id, func.count()).where(
+    late: dict[int, int] = {i: n for i, n in session.execute(select(h.instance_id, func.count()).where(
+        h.instance_id.in_(instance_ids), late_cond).group_by(h.instance_id))}
+    tidak: dict[int, int] = {i: n for i, n in session.execute(select(AuditEvent.instance_id, func.count()).where(
         AuditEvent.instance_id.in_(instance_ids), AuditEvent.kind == "task_completed",
-        AuditEvent.keputusan == "tidak").group_by(AuditEvent.instance_id)).tuples())
+        AuditEvent.keputusan == "tidak").group_by(AuditEvent.instance_id))}
     return {i: (late.get(i, 0), tidak.get(i, 0)) for i in instance_ids}
