@@ -27,12 +27,12 @@ from engine.views import JsonView
 from storage import access_log, chain, history, instances, org, tasks
 from storage import calendar as calendar_store
 from storage import search as finder
-from storage.errors import InvalidTaskDataError
+from storage.errors import InvalidTaskDataError, UnitNotFound, UserNotFound
 from storage.models import AuditEvent
 
 __all__ = [
-    "SearchPage", "StepRun", "Verdict", "export_rows", "read_log", "record_read", "search", "seal", "seals",
-    "step_runs", "verify",
+    "SearchPage", "StepRun", "Verdict", "export_rows", "filter_ids", "read_log", "record_read", "search", "seal",
+    "seals", "step_runs", "verify",
 ]
 
 
@@ -57,6 +57,23 @@ def search(session: Session, username: str, criteria: finder.Criteria, *, after:
     visible = visibility.visible_instances_filter(session, username)
     found, cursor = finder.page(session, criteria, visible, after=after, limit=limit)
     return SearchPage(found, finder.flags(session, [f.id for f in found], now=criteria.now), cursor)
+
+
+def filter_ids(session: Session, *, unit_code: str | None, username: str | None) -> tuple[int | None, int | None]:
+    """Ids of a search's unit and participant, from their code and username.
+
+    Raises ``InvalidTaskDataError`` for an unknown unit or user (a search
+    filter, so a user error rather than a missing page).
+    """
+    try:
+        unit_id = org.get_unit_by_code(session, unit_code).id if unit_code else None
+    except UnitNotFound as exc:
+        raise InvalidTaskDataError(f"Unit {unit_code} tidak dikenal / unknown unit") from exc
+    try:
+        user_id = org.get_user_by_username(session, username).id if username else None
+    except UserNotFound as exc:
+        raise InvalidTaskDataError(f"Pegawai {username} tidak dikenal / unknown user") from exc
+    return unit_id, user_id
 
 
 def export_rows(session: Session, username: str, criteria: finder.Criteria, *,

@@ -382,7 +382,7 @@ def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
             actor=usernames.get(event.actor_id) if event.actor_id is not None else None,
             process_id=event.process_id, step_id=event.element_id,
             step_name=step.name if step else None, keputusan=event.keputusan, catatan=event.catatan,
-            data=json.loads(event.data_json or "{}"),
+            data=json.loads(event.data_json or "{}"), task_id=event.human_task_id,
             **_timing(timing.get(event.human_task_id or ""), calendar, event.kind),
         ))
     return entries

@@ -2,7 +2,8 @@
 # Create .venv and install Alur with its test tools; install the pinned npm
 # packages (package-lock.json): bpmn-moddle for the diagram tests, bpmn-js for the
 # instance page's diagram, whose prebuilt viewer and CSS are copied into
-# web/static/vendor/bpmn-js (not committed). Safe to run again.
+# web/static/vendor/bpmn-js, and Chart.js for the compliance report, copied into
+# web/static/vendor/chart.js (neither committed). Safe to run again.
 #   --with-node   npm is required (tests, CI); without it npm is used when present,
 #                 and when it is missing the web app runs without the diagram.
 set -euo pipefail
@@ -21,6 +22,10 @@ install_node_packages() {
   mkdir -p "$vendor"
   cp "$dist/bpmn-navigated-viewer.production.min.js" "$dist/assets/bpmn-js.css" \
      "$dist/assets/diagram-js.css" node_modules/bpmn-js/LICENSE "$vendor/"
+  # Chart.js for the compliance report's charts (the tables under them work without it)
+  rm -rf web/static/vendor/chart.js
+  mkdir -p web/static/vendor/chart.js
+  cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md web/static/vendor/chart.js/
 }
 
 if [ "${1:-}" = "--with-node" ]; then
