@@ -70,6 +70,8 @@ def _first_role(session: Session, unit_id: int, names: tuple[str, ...]) -> int |
 def overseen_units(session: Session, user_id: int) -> frozenset[int]:
     """Ids of the units whose head or secretary role ``user_id`` holds (rule 2)."""
     mine = {r.id: r.unit_id for r in org.roles_of(session, user_id)}
+    if not mine:
+        return frozenset()
     units = {u.id: u for u in org.list_units(session) if u.id in set(mine.values())}
     found = set()
     for unit in units.values():
@@ -97,7 +99,14 @@ class Reach:
 
 
 def reach_of(session: Session, username: str) -> Reach:
-    """The user's :class:`Reach`. Raises ``UserNotFound``."""
+    """The user's :class:`Reach`, computed once per session (transaction). Raises ``UserNotFound``."""
+    known: dict[str, Reach] = session.info.setdefault("alur.reach", {})
+    if username not in known:
+        known[username] = _reach(session, username)
+    return known[username]
+
+
+def _reach(session: Session, username: str) -> Reach:
     user = org.get_user_by_username(session, username)
     audited: set[int] | None = set()
     codes = {u.code: u.id for u in org.list_units(session)}
@@ -154,6 +163,9 @@ def visible_instances_filter(session: Session, username: str) -> ColumnElement[b
     Raises ``UserNotFound``.
     """
     reach = reach_of(session, username)
+    if reach.all_units:
+        return search.visible_clause(user_id=reach.user_id, all_units=True, unit_ids=frozenset(),
+                                     role_ids=frozenset())
     role_ids = frozenset(r.id for r in org.roles_of(session, reach.user_id))
     return search.visible_clause(user_id=reach.user_id, all_units=reach.all_units, unit_ids=reach.unit_ids,
                                  role_ids=role_ids)

@@ -76,7 +76,7 @@ class SearchForm(FlaskForm):
 
 def _form(session: Session) -> SearchForm:
     form = SearchForm(request.args)
-    form.sop.choices = [("", _("Semua SOP"))] + [(d.process_id, d.name) for d in catalog.list_latest(session)]
+    form.sop.choices = [("", _("Semua SOP"))] + catalog.latest_names(session)
     form.unit.choices = [("", _("Semua unit"))] + [(code, code) for code in sorted(unit_timezones(session))]
     return form
 
@@ -265,7 +265,7 @@ class ReportForm(FlaskForm):
 def _report_form(session: Session) -> ReportForm:
     form = ReportForm(request.args)
     form.unit.choices = [("", _("Semua unit"))] + [(code, code) for code in sorted(unit_timezones(session))]
-    form.sop.choices = [("", _("Semua SOP"))] + [(d.process_id, d.name) for d in catalog.list_latest(session)]
+    form.sop.choices = [("", _("Semua SOP"))] + catalog.latest_names(session)
     return form
 
 

@@ -22,14 +22,10 @@ from flask import Flask
 from engine import audit, instances
 from engine.database import Database
 from storage.demo import DEMO_ACCESS, DEMO_PASSWORD, DEMO_UNITS
-from tests.support import ROLE_HOLDERS, SOP_OF_UNIT
+from tests.support import AUDITORS, OVERSEERS, ROLE_HOLDERS, SOP_OF_UNIT
 from tests.support import access_scene as _scene
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-# Written out here, not read from engine.visibility: the heads and secretaries of the demo units.
-OVERSEERS = {"kecamatan-contoh": {"Camat", "Sekretaris"}, "dinas-kominfo": {"Kepala Dinas", "Sekretaris"},
-             "bagian-organisasi": {"Kabag"}}
-AUDITORS = {"auditor.inspektorat": None, "evaluator.kecamatan": "kecamatan-contoh"}
 
 
 def _login(app: Flask, username: str):
