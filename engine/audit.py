@@ -56,7 +56,7 @@ def search(session: Session, username: str, criteria: finder.Criteria, *, after:
         raise InvalidTaskDataError("Jumlah baris per halaman 1–500 / page size 1-500")
     visible = visibility.visible_instances_filter(session, username)
     found, cursor = finder.page(session, criteria, visible, after=after, limit=limit)
-    return SearchPage(found, finder.flags(session, [f.id for f in found], now=criteria.now), cursor)
+    return SearchPage(found, {f.id: (f.late_steps, f.tidak) for f in found}, cursor)
 
 
 def filter_ids(session: Session, *, unit_code: str | None, username: str | None) -> tuple[int | None, int | None]:
@@ -78,22 +78,10 @@ def filter_ids(session: Session, *, unit_code: str | None, username: str | None)
 
 def export_rows(session: Session, username: str, criteria: finder.Criteria, *,
                 limit: int = 100_000) -> Iterator[tuple[finder.Found, tuple[int, int]]]:
-    """Every match (at most ``limit``) with its flags, a thousand at a time: for CSV/XLSX exports."""
+    """Every match (at most ``limit``) with its (late steps, "tidak" answers), a thousand a query: for exports."""
     visible = visibility.visible_instances_filter(session, username)
-    batch: list[finder.Found] = []
     for found in finder.rows(session, criteria, visible, limit=limit):
-        batch.append(found)
-        if len(batch) == 1000:
-            yield from _flagged(session, batch, criteria.now)
-            batch = []
-    yield from _flagged(session, batch, criteria.now)
-
-
-def _flagged(session: Session, batch: list[finder.Found],
-             now: datetime | None) -> Iterator[tuple[finder.Found, tuple[int, int]]]:
-    flags = finder.flags(session, [f.id for f in batch], now=now)
-    for found in batch:
-        yield found, flags[found.id]
+        yield found, (found.late_steps, found.tidak)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from storage.models import (
     User,
 )
 
-__all__ = ["SORTS", "Criteria", "Found", "cursor_of", "flags", "page", "rows", "visible_clause"]
+__all__ = ["SORTS", "Criteria", "Found", "cursor_of", "page", "rows", "visible_clause"]
 
 SORTS = ("terbaru", "terlama", "judul")
 """Sort orders: newest started first, oldest first, by title."""
@@ -84,7 +84,7 @@ class Criteria:
 
 @dataclass(frozen=True)
 class Found:
-    """One instance in a result: the columns a list shows."""
+    """One instance in a result: the columns a list shows, with its late steps and "tidak" answers."""
 
     id: int
     title: str
@@ -97,14 +97,12 @@ class Found:
     started_at: datetime
     completed_at: datetime | None
     started_by: str
+    late_steps: int = 0
+    tidak: int = 0
 
 
 def _late(now: datetime | None) -> ColumnElement[bool]:
-    h = HumanTask
-    cond = and_(h.due_at.is_not(None), h.completed_at > h.due_at, h.state == "completed")
-    if now is not None:
-        cond = or_(cond, and_(h.state == "ready", h.due_at < now))
-    return exists(select(h.id).where(h.instance_id == ProcessInstance.id, cond))
+    return exists(select(HumanTask.id).where(HumanTask.instance_id == ProcessInstance.id, _late_condition(now)))
 
 
 def _rework() -> ColumnElement[bool]:
@@ -113,9 +111,26 @@ def _rework() -> ColumnElement[bool]:
                                      e.instance_id == ProcessInstance.id))
 
 
+def _late_condition(now: datetime | None) -> ColumnElement[bool]:
+    h = HumanTask
+    cond = and_(h.due_at.is_not(None), h.state == "completed", h.completed_at > h.due_at)
+    return or_(cond, and_(h.state == "ready", h.due_at < now)) if now is not None else cond
+
+
 def _filtered(criteria: Criteria, visible: ColumnElement[bool]) -> Select[Any]:
+    """One query for a page: the instance, its SOP, unit and starter, and its two counts."""
     pi = ProcessInstance
-    stmt = select(pi).where(visible)
+    late = (select(func.count()).where(HumanTask.instance_id == pi.id, _late_condition(criteria.now))
+            .scalar_subquery())
+    tidak = (select(func.count()).where(AuditEvent.instance_id == pi.id, AuditEvent.kind == "task_completed",
+                                        AuditEvent.keputusan == "tidak").scalar_subquery())
+    d = ProcessDefinition
+    stmt = cast("Select[Any]", (
+        select(pi.id, pi.title, d.process_id, d.name, d.version, Unit.code, Unit.name, pi.status, pi.started_at,
+               pi.completed_at, User.full_name, late, tidak)
+        .join(ProcessDefinition, ProcessDefinition.id == pi.definition_id)
+        .join(Unit, Unit.id == pi.unit_id).join(User, User.id == pi.started_by_id)
+        .where(visible)))
     c = criteria
     if c.process_id:
         stmt = stmt.where(pi.definition_id.in_(
@@ -167,18 +182,6 @@ def _ordered(stmt: Select[Any], sort: str, after: str | None) -> Select[Any]:
     return stmt.order_by(key.asc(), pi.id.asc())
 
 
-def _found(session: Session, rows: list[ProcessInstance]) -> list[Found]:
-    definitions = {d.id: d for d in session.execute(
-        select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.version)
-        .where(ProcessDefinition.id.in_({r.definition_id for r in rows})))} if rows else {}
-    units = {u.id: u for u in session.execute(select(Unit.id, Unit.code, Unit.name))}
-    users = {u.id: u.full_name for u in session.execute(
-        select(User.id, User.full_name).where(User.id.in_({r.started_by_id for r in rows})))} if rows else {}
-    return [Found(r.id, r.title, definitions[r.definition_id].process_id, definitions[r.definition_id].name,
-                  definitions[r.definition_id].version, units[r.unit_id].code, units[r.unit_id].name, r.status,
-                  r.started_at, r.completed_at, users.get(r.started_by_id, "")) for r in rows]
-
-
 def cursor_of(found: Found, sort: str) -> str:
     """The keyset cursor after ``found`` in order ``sort``."""
     return f"{found.title if sort == 'judul' else found.started_at.isoformat()}|{found.id}"
@@ -191,7 +194,7 @@ def page(session: Session, criteria: Criteria, visible: ColumnElement[bool], *, 
     Raises ``InvalidTaskDataError`` for an unknown sort or a bad cursor.
     """
     stmt = _ordered(_filtered(criteria, visible), criteria.sort, after).limit(limit + 1)
-    found = _found(session, list(session.scalars(stmt)))
+    found = [Found(*row) for row in session.execute(stmt)]
     if len(found) > limit:
         return found[:limit], cursor_of(found[limit - 1], criteria.sort)
     return found, None
@@ -208,19 +211,3 @@ def rows(session: Session, criteria: Criteria, visible: ColumnElement[bool], *,
         given += len(found)
         if after is None:
             return
-
-
-def flags(session: Session, instance_ids: list[int], *, now: datetime | None = None) -> dict[int, tuple[int, int]]:
-    """``{instance_id: (late steps, "tidak" answers)}`` for the given instances (two grouped queries)."""
-    if not instance_ids:
-        return {}
-    h = HumanTask
-    late_cond = and_(h.due_at.is_not(None), h.state == "completed", h.completed_at > h.due_at)
-    if now is not None:
-        late_cond = or_(late_cond, and_(h.state == "ready", h.due_at < now))
-    late: dict[int, int] = {i: n for i, n in session.execute(select(h.instance_id, func.count()).where(
-        h.instance_id.in_(instance_ids), late_cond).group_by(h.instance_id))}
-    tidak: dict[int, int] = {i: n for i, n in session.execute(select(AuditEvent.instance_id, func.count()).where(
-        AuditEvent.instance_id.in_(instance_ids), AuditEvent.kind == "task_completed",
-        AuditEvent.keputusan == "tidak").group_by(AuditEvent.instance_id))}
-    return {i: (late.get(i, 0), tidak.get(i, 0)) for i in instance_ids}
