@@ -67,7 +67,7 @@ def test_keyset_pages_cover_every_row_once(client: FlaskClient, auth, runs: list
         found = re.search(r'id="next-page" href="([^"]+)"', html)
         url = found.group(1).replace("&amp;", "&") if found else ""
     everything = _csv(client.get("/audit/ekspor.csv?urut=judul").get_data(as_text=True))[1:]
-    assert seen == [row[0] for row in everything] and len(seen) > 50
+    assert seen == [row[0] for row in everything] and len(seen) > 10  # pages of 50: engine tests page by 2
 
 
 def test_verify_rerun_and_timeline_of_an_instance(client: FlaskClient, auth, runs: list[int],
