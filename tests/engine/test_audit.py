@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
-from engine import audit, demo, instances, replay, riwayat, visibility
+from engine import audit, compliance, demo, instances, replay, riwayat, visibility
 from engine.database import Database
 from storage.demo import DEMO_ACCESS, demo_usernames
-from storage.models import HumanTask, ProcessInstance
+from storage.models import AuditEvent, HumanTask, ProcessInstance
 from storage.search import Criteria
 
 END = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -153,3 +154,34 @@ def test_reads_are_recorded_for_auditors_only(history_db: Database) -> None:
         assert [(e.username, e.what) for e in log] == [("evaluator.kecamatan", "search"),
                                                        ("auditor.inspektorat", "instance")]
         assert audit.read_log(session, username="auditor.inspektorat")[0].full_name.startswith("Dra.")
+
+
+def test_the_compliance_report_agrees_with_the_rows(history_db: Database) -> None:
+    """Every figure of one step, and the totals, recomputed in Python from the task and audit rows."""
+    start, end = END - timedelta(days=400), datetime.now(UTC) + timedelta(days=1)
+    with history_db.transaction() as session:
+        found = compliance.report(session, "auditor.inspektorat", start=start, end=end)
+        done = session.query(HumanTask).filter(HumanTask.state == "completed").all()
+        assert found.runs == len(done)
+        step = max(found.steps, key=lambda s: s.runs)
+        rows = [t for t in done if (t.process_id, t.element_id, t.name) == (step.process_id, step.step_id, step.label)]
+        assert step.runs == len(rows)
+        minutes = sorted(t.working_minutes for t in rows if t.working_minutes is not None)
+        assert step.median_minutes == pytest.approx(statistics.median(minutes))
+        timed = [t for t in rows if t.due_at is not None]
+        if timed:
+            on_time = sum(1 for t in timed if t.completed_at is not None and t.completed_at <= t.due_at)
+            assert step.on_time_share == pytest.approx(on_time / len(timed))
+        reviews = [s for s in found.steps if s.rework_rate is not None]
+        assert reviews
+        review = reviews[0]
+        answers = session.query(AuditEvent).filter(
+            AuditEvent.kind == "task_completed", AuditEvent.process_id == review.process_id,
+            AuditEvent.element_id == review.step_id, AuditEvent.keputusan.is_not(None)).all()
+        assert review.rework_rate == pytest.approx(sum(a.keputusan == "tidak" for a in answers) / len(answers))
+        assert sum(m.runs for m in found.months) == found.runs
+        assert found.heatmap and all(0 <= v <= 1 for shares in found.heatmap.values() for v in shares.values())
+        kecamatan = compliance.report(session, "evaluator.kecamatan", start=start, end=end)
+        assert {u.label for u in kecamatan.units} == {"kecamatan-contoh"}
+        with pytest.raises(Exception, match="Periode"):
+            compliance.report(session, "auditor.inspektorat", start=end, end=start)
