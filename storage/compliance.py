@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 from storage.models import AuditEvent, HumanTask, ProcessInstance, Unit
 
@@ -65,10 +66,16 @@ class Figures:
         return 1 - self.on_time / self.timed if self.timed else None
 
 
+def _everything(clause: ColumnElement[bool]) -> bool:
+    """Whether the visibility clause is the constant TRUE (an every-unit auditor): no join needed."""
+    return isinstance(clause, True_)
+
+
 def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
     h = HumanTask
-    found = [h.state == "completed", h.completed_at >= scope.start, h.completed_at < scope.end,
-             h.instance_id.in_(select(ProcessInstance.id).where(scope.visible))]
+    found = [h.state == "completed", h.completed_at >= scope.start, h.completed_at < scope.end]
+    if not _everything(scope.visible):
+        found.append(h.instance_id.in_(select(ProcessInstance.id).where(scope.visible)))
     if scope.unit_id is not None:
         found.append(h.unit_id == scope.unit_id)
     if scope.process_id is not None:
@@ -136,7 +143,9 @@ def rework(session: Session, scope: Scope) -> dict[tuple[str, str], tuple[int, i
     """``{(process id, step id): ("tidak" answers, all answers)}`` of review steps answered in the period."""
     e = AuditEvent
     where = [e.kind == "task_completed", e.keputusan.is_not(None), e.occurred_at >= scope.start,
-             e.occurred_at < scope.end, e.instance_id.in_(select(ProcessInstance.id).where(scope.visible))]
+             e.occurred_at < scope.end]
+    if not _everything(scope.visible):
+        where.append(e.instance_id.in_(select(ProcessInstance.id).where(scope.visible)))
     if scope.unit_id is not None:
         where.append(e.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.unit_id == scope.unit_id)))
     if scope.process_id is not None:

@@ -260,6 +260,7 @@ class ProcessInstance(Base):
         Index("ix_process_instance_started", "started_at", "id"),
         Index("ix_process_instance_unit_started", "unit_id", "started_at", "id"),
         Index("ix_process_instance_completed", "completed_at", "id"),
+        Index("ix_process_instance_title", "title", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -372,6 +373,9 @@ class AuditEvent(Base):
     __table_args__ = (
         Index(None, "instance_id", "id"),
         Index("ix_audit_event_kind_keputusan", "kind", "keputusan", "instance_id"),
+        # review answers by time, for the compliance report's rework rate (migration 0006)
+        Index("ix_audit_event_decisions", "occurred_at", sqlite_where=text("keputusan IS NOT NULL"),
+              postgresql_where=text("keputusan IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -42,6 +42,8 @@ def upgrade() -> None:
     op.add_column("human_task", sa.Column("working_minutes", sa.Integer(), nullable=True))
     _backfill_chain()
     op.create_index("ix_audit_event_kind_keputusan", "audit_event", ["kind", "keputusan", "instance_id"])
+    op.create_index("ix_audit_event_decisions", "audit_event", ["occurred_at"],
+                    sqlite_where=sa.text("keputusan IS NOT NULL"), postgresql_where=sa.text("keputusan IS NOT NULL"))
     op.create_table(
         "audit_seal",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,6 +72,7 @@ def upgrade() -> None:
     op.create_index("ix_process_instance_started", "process_instance", ["started_at", "id"])
     op.create_index("ix_process_instance_unit_started", "process_instance", ["unit_id", "started_at", "id"])
     op.create_index("ix_process_instance_completed", "process_instance", ["completed_at", "id"])
+    op.create_index("ix_process_instance_title", "process_instance", ["title", "id"])
     op.create_index("ix_human_task_completed", "human_task", ["state", "completed_at"])
     op.create_index("ix_human_task_completed_by", "human_task", ["completed_by_id", "instance_id"])
 
@@ -129,9 +132,10 @@ def _append_only(table: str, message: str) -> None:
 def downgrade() -> None:
     for name, table in (("ix_human_task_completed_by", "human_task"), ("ix_human_task_completed", "human_task"),
                         ("ix_process_instance_completed", "process_instance"),
+                        ("ix_process_instance_title", "process_instance"),
                         ("ix_process_instance_unit_started", "process_instance"),
                         ("ix_process_instance_started", "process_instance"),
-                        ("ix_audit_event_kind_keputusan", "audit_event")):
+                        ("ix_audit_event_kind_keputusan", "audit_event"), ("ix_audit_event_decisions", "audit_event")):
         op.drop_index(name, table_name=table)
     op.drop_table("audit_access")
     op.drop_table("audit_seal")
