@@ -18,7 +18,7 @@ from engine.state import load_spec
 from storage import definitions
 from storage.errors import ProcessNotFound
 
-__all__ = ["Definition", "called_closure", "get_definition", "latest_definition", "list_latest"]
+__all__ = ["Definition", "called_closure", "get_definition", "latest_definition", "latest_names", "list_latest"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,11 @@ def called_closure(session: Session, root: Definition) -> dict[str, Definition]:
                 found[called] = latest_definition(session, called)
                 pending.append(found[called])
     return found
+
+
+def latest_names(session: Session) -> list[tuple[str, str]]:
+    """``[(process id, name)]`` of the newest version of every process, by process id (one query)."""
+    return [(row.process_id, row.name) for row in definitions.list_latest(session)]
 
 
 def list_latest(session: Session) -> list[Definition]:

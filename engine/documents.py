@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from engine.settings import DEFAULT_UPLOAD_MAX_BYTES
 from engine.views import JsonView
 from storage import documents, history, org, tasks
+from storage import instances as instance_store
 from storage.errors import AlurError, InvalidTaskDataError, PermissionDeniedError
 from storage.models import Document, HumanTask
 
@@ -229,6 +230,7 @@ def attach(
     human = tasks.get(session, task_id)
     user = org.get_user_by_username(session, username)
     _require_fresh_completion(session, human, user.id, username)
+    instance_store.bump_lock(session, human.instance_id)  # serialises the instance's hash chain
     row = documents.add(
         session, instance_id=human.instance_id, human_task_id=task_id, process_id=human.process_id,
         element_id=human.element_id, filename=checked.filename, content_type=checked.content_type,

@@ -31,7 +31,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from engine import state
+from engine import state, visibility
 from engine.calendar import calendar_for
 from engine.catalog import Definition, called_closure, get_definition, latest_definition
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
@@ -85,6 +85,9 @@ def start_instance(
     ``ProcessExecutionError`` (the diagram fails before its first step; nothing stored)
     and ``InvalidFieldError`` naming a text with a control character or too long
     (``engine.text``: title at most ``TITLE_MAX``, nomor_surat ``NOMOR_SURAT_MAX``).
+    ``now`` (aware) is the engine's clock for this action: start time, due times
+    and audit times (default: the current time); the history generator passes
+    past times.
     """
     at = _now(now)
     for field, value in (("process_id", process_id), ("unit_code", unit_code), ("username", username)):
@@ -111,6 +114,7 @@ def start_instance(
         session, definition_id=root.id, unit_id=unit.id, title=title, started_by_id=user.id,
         state_json=state.dump_state(workflow), serializer_version=state.SERIALIZER_VERSION,
         called_definitions={pid: d.id for pid, d in called.items()}, input_data=dict(input_data or {}),
+        started_at=at,
     )
     history.append(session, instance_id=row.id, kind="instance_started", occurred_at=at,
                    actor_id=user.id, process_id=root.process_id,
@@ -175,7 +179,10 @@ def complete_task(
 
     _run_engine(run, human.name)
     state.prune(workflow)
-    tasks.mark_completed(session, task_id, user_id=user.id, completed_at=at)
+    unit = org.get_unit(session, row.unit_id)
+    calendar = calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+    tasks.mark_completed(session, task_id, user_id=user.id, completed_at=at,
+                         working_minutes=max(0, calendar.working_minutes_between(human.ready_at, at)))
     history.append(session, instance_id=row.id, kind="task_completed", occurred_at=at, actor_id=user.id,
                    human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
                    keputusan=keputusan, catatan=(catatan or "").strip() or None,
@@ -298,23 +305,13 @@ def _can_perform(session: Session, user_id: int, human: HumanTask) -> bool:
 
 
 def can_see_instance(session: Session, instance_id: int, username: str) -> bool:
-    """Whether ``username`` holds the lane of one of the instance's tasks, ready or done, or completed one.
+    """Whether ``username`` may read instance ``instance_id``: the one rule of ``engine.visibility``.
 
-    The same rule as completing a task (role of the lane, or member of the team),
-    applied to every task the instance has had. Raises ``UserNotFound``.
+    A holder of one of its lanes (ready or done, or who completed one of its
+    tasks), the head or secretary of its unit, or an auditor whose scope covers
+    its unit. Raises ``UserNotFound``.
     """
-    user = org.get_user_by_username(session, username)
-    my_roles = {r.id for r in org.roles_of(session, user.id)}
-    teams: dict[int, bool] = {}
-    for human in tasks.tasks_of_instance(session, instance_id):
-        if human.completed_by_id == user.id or (human.role_id is not None and human.role_id in my_roles):
-            return True
-        if human.team_id is not None:
-            if human.team_id not in teams:
-                teams[human.team_id] = user.id in org.team_member_ids(session, human.team_id)
-            if teams[human.team_id]:
-                return True
-    return False
+    return visibility.can_see_instance(session, instance_id, username)
 
 
 def step_of_task(session: Session, task_id: str) -> StepMeta | None:
@@ -387,9 +384,7 @@ def _sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
         )
         history.append(session, instance_id=row.id, kind="task_ready", occurred_at=at,
                        human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
-                       data={"lane": human.lane_name, "role_id": human.role_id, "team_id": human.team_id,
-                             "due_at": human.due_at.isoformat() if human.due_at else None,
-                             "iteration": human.iteration})
+                       data=_ready_data(human))
         added.append(human)
     gone = previously_ready - {str(t.id) for t in ready}
     if gone:
@@ -398,6 +393,16 @@ def _sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
             history.append(session, instance_id=row.id, kind="task_cancelled", occurred_at=at,
                            human_task_id=task_id)
     return added
+
+
+def _ready_data(human: HumanTask) -> dict[str, Any]:
+    """A ``task_ready`` event's data: lane, role_id or team_id, due_at (with a Waktu), iteration.
+
+    Keys whose value is None are left out (a third of a history's bytes are these events).
+    """
+    found = {"lane": human.lane_name, "role_id": human.role_id, "team_id": human.team_id,
+             "due_at": human.due_at.isoformat() if human.due_at else None, "iteration": human.iteration}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _task_view(session: Session, human: HumanTask, title: str | None = None,
@@ -477,7 +482,7 @@ def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
             actor=usernames.get(event.actor_id) if event.actor_id is not None else None,
             process_id=event.process_id, step_id=event.element_id,
             step_name=step.name if step else None, keputusan=event.keputusan, catatan=event.catatan,
-            data=json.loads(event.data_json or "{}"),
+            data=json.loads(event.data_json or "{}"), task_id=event.human_task_id,
             **_timing(timing.get(event.human_task_id or ""), calendar, event.kind),
         ))
     return entries

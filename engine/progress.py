@@ -31,7 +31,7 @@ from engine.catalog import Definition, get_definition
 from storage import definitions, history, instances, tasks
 from storage.errors import ProcessNotFound
 
-__all__ = ["DiagramProgress", "InstanceProgress", "diagram_xml", "progress_of"]
+__all__ = ["DiagramProgress", "InstanceProgress", "call_activities", "diagram_xml", "progress_of"]
 
 _CALL_ACTIVITY = "callActivity"
 
@@ -108,6 +108,16 @@ def progress_of(session: Session, instance_id: int) -> InstanceProgress:
             process_id=pid, name=definition.name, version=definition.version, root=index == 0,
             completed=dict(sorted(completed.items())), current=tuple(sorted(current))))
     return InstanceProgress(instance_id=instance_id, status=status, diagrams=tuple(diagrams))
+
+
+def call_activities(session: Session, instance_id: int) -> dict[str, dict[str, str]]:
+    """``{process id: {called process id: call activity element id}}`` over the instance's diagrams.
+
+    Raises ``InstanceNotFound``.
+    """
+    _, versions = _definitions(session, instance_id)
+    return {d.process_id: {step.called_element: step.id for step in d.meta.steps.values()
+                           if step.kind == _CALL_ACTIVITY and step.called_element} for d in versions}
 
 
 def diagram_xml(session: Session, instance_id: int, process_id: str) -> str:

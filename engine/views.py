@@ -78,7 +78,7 @@ class HistoryEntry(JsonView):
     For ``task_completed``: ``waktu`` is the step's standard time (ISO 8601),
     ``working_minutes`` the working time from ready to completed on the unit's
     calendar, and ``on_time`` whether it was completed by its due time (None
-    when the step has no Waktu).
+    when the step has no Waktu). ``task_id`` is the user task the event concerns.
     """
 
     id: int
@@ -94,3 +94,4 @@ class HistoryEntry(JsonView):
     waktu: str | None = None
     working_minutes: int | None = None
     on_time: bool | None = None
+    task_id: str | None = None

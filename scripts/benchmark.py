@@ -323,11 +323,14 @@ def run_to_end_with_loops(database: Database, instance_id: int, rejected: set[st
 
 
 def _row_bytes(row: object) -> int:
-    """Bytes of a row's column values as stored (text length, 8 per number/timestamp)."""
+    """Bytes of a row's column values as stored (text and binary length, 8 per number/timestamp)."""
     total = 0
     for column in row.__table__.columns:  # type: ignore[attr-defined]
         value = getattr(row, column.key)
-        total += len(value.encode()) if isinstance(value, str) else (0 if value is None else 8)
+        if isinstance(value, bytes):  # e.g. audit_event.chain_hash, 32 bytes
+            total += len(value)
+        else:
+            total += len(value.encode()) if isinstance(value, str) else (0 if value is None else 8)
     return total
 
 

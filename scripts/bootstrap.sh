@@ -5,7 +5,8 @@
 # into web/static/vendor/bpmn-js, and the studio's pages (web/js/pages/*.js: bpmn-js,
 # bpmn-js-properties-panel, bpmn-js-bpmnlint, bpmn-js-differ), bundled by esbuild into
 # web/static/build/ with its manifest.json (scripts/build_web.mjs). Neither folder is
-# committed. Safe to run again.
+# committed. Chart.js for the compliance report is copied into
+# web/static/vendor/chart.js. Safe to run again.
 #   --with-node   npm is required (tests, CI); without it npm is used when present,
 #                 and when it is missing the web app runs without diagrams and studio.
 set -euo pipefail
@@ -24,6 +25,10 @@ install_node_packages() {
   mkdir -p "$vendor"
   cp "$dist/bpmn-navigated-viewer.production.min.js" "$dist/assets/bpmn-js.css" \
      "$dist/assets/diagram-js.css" node_modules/bpmn-js/LICENSE "$vendor/"
+  # Chart.js for the compliance report's charts (the tables under them work without it)
+  rm -rf web/static/vendor/chart.js
+  mkdir -p web/static/vendor/chart.js
+  cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md web/static/vendor/chart.js/
   node scripts/build_web.mjs
 }
 

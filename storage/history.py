@@ -1,7 +1,9 @@
 """The audit trail of a process instance: who did what, when, with which keputusan.
 
 ``audit_event`` is append-only; the database refuses UPDATE and DELETE
-(triggers of migration 0001), so this module only appends and reads.
+(triggers of migration 0001), so this module only appends and reads. Every
+appended event carries its link in the instance's hash chain
+(``storage.chain``), computed before the INSERT.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import chain
 from storage.models import AUDIT_KINDS, AuditEvent
 
 __all__ = ["append", "for_instance"]
@@ -36,10 +39,18 @@ def append(
 
     ``kind`` is one of ``models.AUDIT_KINDS`` (``ValueError`` otherwise);
     ``keputusan`` is "setuju"/"tidak" for a review; ``data`` is stored as JSON
-    with sorted keys.
+    with sorted keys. ``chain_hash`` links it to the instance's previous event
+    (``storage.chain``); the caller's transaction must hold the instance's
+    optimistic lock (``instances.save_state`` or ``instances.bump_lock``) so
+    that two writers of one instance cannot both append to the same link.
     """
     if kind not in AUDIT_KINDS:
         raise ValueError(f"unknown audit event kind {kind!r}")
+    data_json = json.dumps(data or {}, sort_keys=True, ensure_ascii=False)
+    content = chain.canonical_event(
+        instance_id=instance_id, occurred_at=occurred_at, kind=kind, actor_id=actor_id,
+        human_task_id=human_task_id, element_id=element_id, process_id=process_id, keputusan=keputusan,
+        catatan=catatan, data_json=data_json)
     event = AuditEvent(
         instance_id=instance_id,
         kind=kind,
@@ -50,7 +61,8 @@ def append(
         process_id=process_id,
         keputusan=keputusan,
         catatan=catatan,
-        data_json=json.dumps(data or {}, sort_keys=True, ensure_ascii=False),
+        data_json=data_json,
+        chain_hash=chain.event_hash(chain.last_hash(session, instance_id), content),
     )
     session.add(event)
     session.flush()

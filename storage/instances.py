@@ -21,7 +21,9 @@ from sqlalchemy.orm.util import identity_key
 from storage.errors import InstanceNotFound, StaleInstanceError
 from storage.models import INSTANCE_STATUSES, ProcessInstance, utcnow
 
-__all__ = ["counts_by_definition", "create", "get", "list_instances", "rebind", "save_state", "titles"]
+__all__ = [
+    "bump_lock", "counts_by_definition", "create", "get", "list_instances", "rebind", "save_state", "titles", "unit_of",
+]
 
 
 def create(
@@ -71,6 +73,14 @@ def get(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
+def unit_of(session: Session, instance_id: int) -> int:
+    """The unit id of an instance, without loading its state. Raises ``InstanceNotFound``."""
+    unit_id = session.scalar(select(ProcessInstance.unit_id).where(ProcessInstance.id == instance_id))
+    if unit_id is None:
+        raise InstanceNotFound(instance_id)
+    return unit_id
+
+
 def save_state(
     session: Session,
     instance_id: int,
@@ -107,6 +117,24 @@ def save_state(
     new_version = expected_version + 1
     _sync_loaded(session, instance_id, lock_version=new_version, **values)
     return new_version
+
+
+def bump_lock(session: Session, instance_id: int) -> None:
+    """Take the instance's lock for a write that does not change its state (e.g. a document's event).
+
+    ``UPDATE ... SET lock_version = lock_version + 1``: on PostgreSQL it holds the
+    instance's row lock until the transaction ends, and a concurrent
+    :func:`save_state` that read the old version loses with ``StaleInstanceError``.
+    Raises ``InstanceNotFound``.
+    """
+    stmt = (update(ProcessInstance).where(ProcessInstance.id == instance_id)
+            .values(lock_version=ProcessInstance.lock_version + 1).execution_options(synchronize_session=False))
+    result = cast("CursorResult[Any]", session.execute(stmt))
+    if result.rowcount == 0:
+        raise InstanceNotFound(instance_id)
+    loaded = session.identity_map.get(identity_key(ProcessInstance, instance_id))
+    if loaded is not None:
+        session.expire(loaded, ["lock_version"])
 
 
 def _sync_loaded(session: Session, instance_id: int, **values: Any) -> None:

@@ -6,7 +6,9 @@ tasks, link rows) cascade on delete; plain references keep the default NO ACTION
 so e.g. a user, role or process instance with history cannot be deleted (checked
 at the end of the statement, which lets cascades run first). ``audit_event`` is
 append-only: migration 0001 adds triggers that refuse UPDATE and DELETE; so is
-``document`` (migration 0002): a step redone after "tidak" adds a new version.
+``document`` (migration 0002): a step redone after "tidak" adds a new version,
+and ``audit_seal`` (migration 0006). Migration 0006 also chains every audit
+event to the one before it (``AuditEvent.chain_hash``, ``storage.chain``).
 
 Heavy text columns (``process_definition.bpmn_xml``/``spec_json``,
 ``process_instance.state_json``, ``document.content``) are deferred: list
@@ -42,9 +44,9 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "MAX_ID",
     "ACCESS_KINDS", "AUDIT_KINDS", "DRAFT_STATUSES", "INSTANCE_STATUSES", "LOGIN_OUTCOMES", "STUDIO_EVENT_KINDS",
-    "TASK_STATES", "UNIT_KINDS", "AccessGrant", "AuditEvent", "Base", "CalendarCorrection", "Document", "HumanTask",
-    "LoginAttempt", "LoginSession", "ProcessDefinition", "ProcessInstance", "Role", "RoleAlias", "RoleMember",
-    "SopDraft", "StudioEvent", "Team", "TeamMember",
+    "TASK_STATES", "UNIT_KINDS", "AccessGrant", "AuditAccess", "AuditEvent", "AuditSeal", "Base", "CalendarCorrection",
+    "Document", "HumanTask", "LoginAttempt", "LoginSession", "ProcessDefinition", "ProcessInstance", "Role",
+    "RoleAlias", "RoleMember", "SopDraft", "StudioEvent", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
 ]
 
@@ -316,6 +318,11 @@ class ProcessInstance(Base):
     __table_args__ = (
         CheckConstraint(_in_check("status", INSTANCE_STATUSES), name="status"),
         Index(None, "unit_id", "status"),
+        # the auditors' search and the compliance report (migration 0006)
+        Index("ix_process_instance_started", "started_at", "id"),
+        Index("ix_process_instance_unit_started", "unit_id", "started_at", "id"),
+        Index("ix_process_instance_completed", "completed_at", "id"),
+        Index("ix_process_instance_title", "title", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -381,7 +388,8 @@ class HumanTask(Base):
     ``id`` is SpiffWorkflow's task UUID as a string. ``iteration`` counts how many
     times this element became ready in this instance (a review sent back with
     "tidak" makes the earlier step ready again). ``completed_at`` is when the task
-    left the ready state (completed or cancelled).
+    left the ready state (completed or cancelled); ``working_minutes`` the working
+    time it took (office hours of the unit's calendar), set on completion.
     """
 
     __tablename__ = "human_task"
@@ -390,6 +398,9 @@ class HumanTask(Base):
         Index("ix_human_task_inbox_role", "state", "role_id", "due_at"),
         Index("ix_human_task_inbox_team", "state", "team_id"),
         Index("ix_human_task_instance_state", "instance_id", "state"),
+        # the compliance report and "who took part" (migration 0006)
+        Index("ix_human_task_completed", "state", "completed_at"),
+        Index("ix_human_task_completed_by", "completed_by_id", "instance_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -413,13 +424,21 @@ class HumanTask(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     waktu: Mapped[str | None] = mapped_column(String(32))  # ISO 8601, e.g. "PT30M"
     is_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # working minutes from ready to completed on the unit's calendar (migration 0006; NULL before)
+    working_minutes: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEvent(Base):
     """One entry of an instance's history. Append-only (DB triggers refuse changes)."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index(None, "instance_id", "id"),)
+    __table_args__ = (
+        Index(None, "instance_id", "id"),
+        Index("ix_audit_event_kind_keputusan", "kind", "keputusan", "instance_id"),
+        # review answers by time, for the compliance report's rework rate (migration 0006)
+        Index("ix_audit_event_decisions", "occurred_at", sqlite_where=text("keputusan IS NOT NULL"),
+              postgresql_where=text("keputusan IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
@@ -432,11 +451,52 @@ class AuditEvent(Base):
     keputusan: Mapped[str | None] = mapped_column(String(16))  # "setuju" | "tidak"
     catatan: Mapped[str | None] = mapped_column(Text)
     data_json: Mapped[str] = mapped_column(Text, default="{}")
+    # SHA-256 (32 bytes) of the previous event's chain_hash and this event's canonical
+    # content (storage.chain); NULL only for a row written around the application.
+    chain_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     @property
     def data(self) -> dict[str, Any]:
         """The event's extra data, decoded from ``data_json``."""
         return json.loads(self.data_json)
+
+
+class AuditSeal(Base):
+    """A link of the global chain of seals over the audit events (migration 0006).
+
+    A seal covers the events with ``first_event_id <= id <= last_event_id``
+    (``event_count`` of them) by ``events_digest``, the SHA-256 of their ids and
+    chain hashes in id order; ``seal_hash`` chains it to the previous seal
+    (``storage.chain``). Append-only (triggers refuse UPDATE and DELETE).
+    """
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_event_id: Mapped[int] = mapped_column(Integer)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    event_count: Mapped[int] = mapped_column(Integer)
+    events_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    seal_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditAccess(Base):
+    """An auditor opened something: who (``user_id``), what (``what``, ``key``), when (migration 0006).
+
+    ``what`` is e.g. "instance", "task", "document", "search", "report", "export";
+    ``key`` its id or the query. Administrators read these rows.
+    """
+
+    __tablename__ = "audit_access"
+    __table_args__ = (Index(None, "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    what: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(500))
+    instance_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Document(Base):

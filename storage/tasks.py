@@ -100,15 +100,18 @@ def get(session: Session, task_id: str) -> HumanTask:
 
 
 def mark_completed(
-    session: Session, task_id: str, *, user_id: int, completed_at: datetime
+    session: Session, task_id: str, *, user_id: int, completed_at: datetime,
+    working_minutes: int | None = None,
 ) -> None:
     """Close a ready task as completed by ``user_id``, exactly once.
 
     One ``UPDATE ... WHERE id = :id AND state = 'ready'``: of two users completing
     the same task concurrently, one wins and the other gets
     ``TaskAlreadyCompleted``. Raises ``TaskNotFound`` if there is no such task.
+    ``working_minutes`` is the working time it took (the unit's calendar).
     """
-    values = {"state": "completed", "completed_at": completed_at, "completed_by_id": user_id}
+    values = {"state": "completed", "completed_at": completed_at, "completed_by_id": user_id,
+              "working_minutes": working_minutes}
     stmt = (
         update(HumanTask)
         .where(HumanTask.id == task_id, HumanTask.state == "ready")

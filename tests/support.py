@@ -19,6 +19,11 @@ SOP_OF_UNIT = {
     "dinas-kominfo": "sop_penyusunan_lakip_dinas",
     "bagian-organisasi": "sop_evaluasi_bagian",
 }
+# Written out here, not read from engine.visibility: the heads and secretaries of the demo units,
+# who read every instance of their unit, and the demo auditors with their scope (None: every unit).
+OVERSEERS = {"kecamatan-contoh": {"Camat", "Sekretaris"}, "dinas-kominfo": {"Kepala Dinas", "Sekretaris"},
+             "bagian-organisasi": {"Kabag"}}
+AUDITORS = {"auditor.inspektorat": None, "evaluator.kecamatan": "kecamatan-contoh"}
 # (unit code, role name, first holder's username) for every role of every demo unit.
 ROLE_HOLDERS = [(unit.code, role.name, role.users[0].username) for unit in DEMO_UNITS for role in unit.roles]
 

@@ -3,7 +3,9 @@
 One blueprint per area — ``auth`` (log in/out), ``inbox``, ``instances``
 (start an SOP, an instance's page), ``tasks`` (the task page and its form),
 ``api`` (the JSON API under ``/api/v1``, described by ``web.openapi``),
-``password`` (change one's password), ``admin`` (the login record) —
+``password`` (change one's password), ``admin`` (the login record),
+``audit`` (Ruang Auditor: search, exports, verification, re-execution,
+the compliance report) —
 plus ``i18n`` (language, dates) and ``errors`` (every error to an HTTP status,
 in one place). Each user action is one database transaction (``web.db``); the
 app talks to the engine's public API, never to SpiffWorkflow. Blueprints are
@@ -92,6 +94,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin,
         api,
         assets,
+        audit,
         auth,
         db,
         documents,
@@ -149,6 +152,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(sop_dokumen.bp)
+    app.register_blueprint(audit.bp)
     documents.init_app(app)
     api.init_app(app)
     studio.init_app(app)

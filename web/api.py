@@ -36,7 +36,7 @@ from engine.text import text_problem
 from engine.views import InstanceView, TaskView
 from storage.errors import TaskAlreadyCompleted
 from web import openapi
-from web.access import refuse, require_instance, require_task
+from web.access import may_act, refuse, require_instance, require_task
 from web.accounts import people, unit_members
 from web.db import transaction
 from web.errors import api_error
@@ -253,6 +253,8 @@ def complete(task_id: str) -> ResponseReturnValue:
     """Complete a ready task: ``{keputusan?, catatan?, tim?}`` (see ``CompleteRequest``)."""
     with transaction() as session:
         view = require_task(session, current_user, task_id)
+        if not may_act(session, current_user, task_id):
+            refuse(current_user, "task", task_id)  # a reader (auditor, unit head) never acts
     if view.state != "ready":
         raise TaskAlreadyCompleted(task_id)
     data, problems = _json_object(("keputusan", "catatan", "tim"))

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from engine import access, catalog, demo, instances
+from engine import access, audit, catalog, demo, instances, replay, riwayat
 from engine.database import Database, open_database
 from engine.settings import load_settings
 from engine.templates import KeptVersion, deploy_templates
@@ -314,13 +314,66 @@ def dokumen(process_id: str, versi: int | None, unit_code: str | None, pdf_path:
                    f"{pages} halaman {paper.name} -> {path}")
 
 
+@main.group("audit")
+def audit_group() -> None:
+    """Bukti riwayat: segel, verifikasi rantai hash, putar ulang instans."""
+
+
+@audit_group.command("seal")
+@_json_option
+def audit_seal(as_json: bool) -> None:
+    """Segel semua kejadian sejak segel terakhir ke rantai segel global."""
+    with _database() as database, database.transaction() as session:
+        sealed = audit.seal(session)
+    _emit(as_json, sealed, lambda: [
+        "Tidak ada kejadian baru untuk disegel." if sealed is None else
+        f"Segel {sealed['id']}: kejadian {sealed['first_event_id']}–{sealed['last_event_id']} "
+        f"({sealed['event_count']}), hash {sealed['seal_hash']}"])
+
+
+@audit_group.command("verify")
+@click.option("--instance", "instance_id", type=int, default=None, help="Hanya rantai instans ini.")
+@_json_option
+def audit_verify(instance_id: int | None, as_json: bool) -> None:
+    """Hitung ulang rantai hash: "utuh" atau mata rantai pertama yang rusak (keluar 1)."""
+    with _database() as database, database.transaction() as session:
+        verdict = audit.verify(session, instance_id)
+    _emit(as_json, {**verdict.to_json(), "text": verdict.text}, lambda: [
+        f"{verdict.text} ({verdict.checked_instances} instans, {verdict.checked_seals} segel diperiksa)"])
+    if not verdict.intact:
+        sys.exit(1)
+
+
+@audit_group.command("replay")
+@click.argument("instance_id", type=int)
+@_json_option
+def audit_replay(instance_id: int, as_json: bool) -> None:
+    """Jalankan ulang penyelesaian yang tercatat dan bandingkan dengan yang tersimpan (keluar 1 bila beda)."""
+    with _database() as database, database.transaction() as session:
+        outcome = replay.replay(session, instance_id)
+        session.rollback()
+    _emit(as_json, outcome.to_json(), lambda: [
+        f"Instans {instance_id}: {'cocok' if outcome.clean else 'BERBEDA'} "
+        f"({outcome.completions} penyelesaian diputar ulang)", *(f"  - {d}" for d in outcome.differences)])
+    if not outcome.clean:
+        sys.exit(1)
+
+
 @main.command("demo")
 @click.option("--verbose", "-v", is_flag=True, help="Tampilkan setiap langkah.")
+@click.option("--riwayat", "months", type=click.IntRange(0, 60), default=0,
+              help="Tambahkan riwayat sekian bulan terakhir (dijalankan lewat mesin, waktu lampau).")
+@click.option("--per-bulan", "per_month", type=click.IntRange(1, 50), default=2,
+              help="Instans per unit per bulan untuk --riwayat.")
 @_json_option
-def demo_command(verbose: bool, as_json: bool) -> None:
-    """Jalankan setiap SOP sampai selesai dengan pegawai demo."""
+def demo_command(verbose: bool, months: int, per_month: int, as_json: bool) -> None:
+    """Jalankan setiap SOP sampai selesai dengan pegawai demo (dan, dengan --riwayat, riwayat berbulan-bulan)."""
     with _database() as database:
         results = demo.run_demo(database.transaction)
+        generated = riwayat.generate(database.transaction, months=months, per_month=per_month) if months else None
+    if generated is not None and not as_json:
+        click.echo(f"Riwayat {months} bulan: {generated.started} instans dimulai, {generated.completed} selesai, "
+                   f"{generated.steps} langkah, {generated.late} terlambat, {generated.tidak} putaran 'tidak'.")
     payload = [{**r.__dict__, "finished": r.finished} for r in results]
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))

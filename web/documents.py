@@ -83,7 +83,7 @@ def download(document_id: int) -> ResponseReturnValue:
             view = documents.get_document(session, document_id)
         except NotFoundError:
             refuse(current_user, "document", document_id)
-        require_instance(session, current_user, view.instance_id)
+        require_instance(session, current_user, view.instance_id, record="document", key=document_id)
         view, content = documents.read_document(session, document_id)
     response = send_file(io.BytesIO(content), mimetype=view.content_type, as_attachment=True,
                          download_name=view.filename, etag=view.sha256, last_modified=view.uploaded_at)

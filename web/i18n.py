@@ -23,7 +23,7 @@ from web.accounts import unit_timezones
 from web.auth import safe_next
 from web.db import transaction
 
-__all__ = ["LANGUAGES", "bp", "init_app", "local_datetime"]
+__all__ = ["LANGUAGES", "bp", "event_label", "init_app", "local_datetime"]
 
 LANGUAGES = ("id", "en")
 DEFAULT_TIMEZONE = "Asia/Jakarta"
@@ -122,6 +122,19 @@ def _standard_time(iso: str | None) -> str:
     names = {"menit": gettext("menit"), "jam": gettext("jam"), "hari": gettext("hari kerja"),
              "minggu": gettext("minggu")}
     return f"{waktu.amount} {names[waktu.unit]}"
+
+
+def event_label(kind: str) -> str:
+    """An audit event kind as the reader says it: "Langkah selesai" / "Step completed"."""
+    labels = {
+        "instance_started": gettext("Proses dimulai"), "task_ready": gettext("Langkah siap"),
+        "task_completed": gettext("Langkah selesai"), "team_formed": gettext("Tim dibentuk"),
+        "called_process_started": gettext("SOP terkait dimulai"),
+        "called_process_completed": gettext("SOP terkait selesai"),
+        "instance_completed": gettext("Proses selesai"), "task_cancelled": gettext("Langkah dibatalkan"),
+        "document_attached": gettext("Dokumen dilampirkan"),
+    }
+    return labels.get(kind, kind)
 
 
 def _is_overdue(due_at: datetime | None) -> bool:

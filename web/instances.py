@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from engine import catalog, documents, instances
+from engine import audit, catalog, documents, instances
 from engine.catalog import Definition
 from storage.errors import InvalidFieldError, InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
 from web import diagram
@@ -146,11 +146,17 @@ def start(process_id: str) -> ResponseReturnValue:
 @bp.get("/proses/<id:instance_id>")
 @login_required
 def show(instance_id: int) -> ResponseReturnValue:
-    """One instance: its current steps and its history (who, when, keputusan, catatan, documents)."""
+    """One instance: current steps, the history grouped per step and iteration, the raw event log.
+
+    The event log is filtered by ``jenis`` (event kind), ``langkah`` (step id)
+    and ``oleh`` (username); ``?pada=<event id>`` opens the timeline at that
+    event (``static/js/timeline.js``).
+    """
     with transaction() as session:
         require_instance(session, current_user, instance_id)
         view = instances.get_instance(session, instance_id)
         history = instances.history_of(session, instance_id)
+        runs = audit.step_runs(session, instance_id)
         mine = {t.id for t in view.ready_tasks
                 if current_user.username in instances.candidates(session, t.id)}
         names = people(session, {e.actor for e in history if e.actor})
@@ -158,6 +164,14 @@ def show(instance_id: int) -> ResponseReturnValue:
         docs = documents.documents_of(session, instance_id)
     started = next((e for e in history if e.kind == "instance_started"), None)
     letter = started.data.get("input", {}) if started is not None else {}
+    filters = {k: request.args.get(k, "").strip() for k in ("jenis", "langkah", "oleh")}
+    log = [e for e in history
+           if (not filters["jenis"] or e.kind == filters["jenis"])
+           and (not filters["langkah"] or e.step_id == filters["langkah"])
+           and (not filters["oleh"] or e.actor == filters["oleh"])]
+    steps = sorted({(e.step_id, e.step_name) for e in history if e.step_id and e.step_name}, key=lambda s: s[1])
     return render_template("instances/show.html", instance=view, history=history, mine=mine,
-                           names=names, sop_names=sop_names, letter=letter, documents=docs)
+                           names=names, sop_names=sop_names, letter=letter, documents=docs, runs=runs,
+                           log=log, filters=filters, steps=steps,
+                           actors=sorted({e.actor for e in history if e.actor}))
 

@@ -155,6 +155,7 @@ _SCHEMAS: dict[str, Schema] = {
         "working_minutes": _or_null({"type": "integer", "description": "task_completed: working minutes "
                                      "from ready to completed on the unit's calendar"}),
         "on_time": _or_null({"type": "boolean", "description": "task_completed: completed by its due time"}),
+        "task_id": _or_null({"type": "string", "description": "the user task the event concerns, if any"}),
     }, "One audit event of an instance."),
     "History": _object({
         "instance_id": {"type": "integer"},

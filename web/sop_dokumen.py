@@ -54,7 +54,7 @@ def _query(doc: SopDocument, **changes: str) -> dict[str, Any]:
     return args
 
 
-@bp.get("/sop/<process_id>/dokumen")
+@bp.get("/sop/<bpmn_id:process_id>/dokumen")
 @login_required
 def html(process_id: str) -> ResponseReturnValue:
     """The SOP-AP document as HTML with print styles; see the module docstring for the query."""
@@ -73,10 +73,10 @@ def html(process_id: str) -> ResponseReturnValue:
     return response
 
 
-@bp.get("/sop/<process_id>/dokumen.pdf")
+@bp.get("/sop/<bpmn_id:process_id>/dokumen.pdf")
 @login_required
 def pdf(process_id: str) -> ResponseReturnValue:
-    """The SOP-AP document as a vector PDF, shown inline (``<process_id>-v<version>.pdf``)."""
+    """The SOP-AP document as a vector PDF, shown inline (``<bpmn_id:process_id>-v<version>.pdf``)."""
     doc, paper = _document(process_id)
     rendered = sop_render.render_pdf(doc, paper=paper)
     response = Response(rendered.pdf, mimetype="application/pdf")

@@ -27,7 +27,7 @@ logger = logging.getLogger("alur.web.access")
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
-SOP_DOCUMENT_RULE = "/sop/<process_id>/dokumen"
+SOP_DOCUMENT_RULE = "/sop/<bpmn_id:process_id>/dokumen"
 # bpmn-js, diagram-js and the properties panel set style attributes on the elements they draw,
 # so studio pages allow inline styles; scripts stay 'self' only.
 STUDIO_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
@@ -80,7 +80,7 @@ def katalog() -> ResponseReturnValue:
     return render_template("studio/katalog.html", sops=sops, editable=editable, unit_names=unit_names)
 
 
-@bp.get("/<process_id>")
+@bp.get("/<bpmn_id:process_id>")
 @login_required
 def versions(process_id: str) -> ResponseReturnValue:
     """One SOP: its versions with notes, open drafts, the studio's record of it."""
@@ -95,7 +95,7 @@ def versions(process_id: str) -> ResponseReturnValue:
     return render_template("studio/versions.html", sop=sop, editable=editable, drafts=open_drafts, events=events)
 
 
-@bp.get("/<process_id>/versi/<int:version>")
+@bp.get("/<bpmn_id:process_id>/versi/<id:version>")
 @login_required
 def view(process_id: str, version: int) -> ResponseReturnValue:
     """One version drawn by the viewer (zoomable)."""
@@ -109,7 +109,7 @@ def view(process_id: str, version: int) -> ResponseReturnValue:
     return render_template("studio/view.html", sop=sop, version=version)
 
 
-@bp.get("/<process_id>/versi/<int:version>.bpmn")
+@bp.get("/<bpmn_id:process_id>/versi/<id:version>.bpmn")
 @login_required
 def xml(process_id: str, version: int) -> ResponseReturnValue:
     """The BPMN XML of one version."""
@@ -120,7 +120,7 @@ def xml(process_id: str, version: int) -> ResponseReturnValue:
     return response
 
 
-@bp.get("/<process_id>/ubah")
+@bp.get("/<bpmn_id:process_id>/ubah")
 @login_required
 def edit(process_id: str) -> ResponseReturnValue:
     """The modeler (process analysts of this SOP only); ``?draf=ID`` opens that draft."""
@@ -129,7 +129,7 @@ def edit(process_id: str) -> ResponseReturnValue:
     return render_template("studio/modeler.html", sop=sop, draft_id=request.args.get("draf", type=int))
 
 
-@bp.get("/<process_id>/banding")
+@bp.get("/<bpmn_id:process_id>/banding")
 @login_required
 def compare(process_id: str) -> ResponseReturnValue:
     """Compare two versions, or a draft with a version: ``?dari=V&ke=W`` or ``?dari=V&draf=ID``."""

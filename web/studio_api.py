@@ -80,7 +80,7 @@ def _refused(exc: DeployError) -> Response:
     return response
 
 
-@bp.get("/<process_id>/context")
+@bp.get("/<bpmn_id:process_id>/context")
 def context(process_id: str) -> ResponseReturnValue:
     """What the modeler needs: versions, known SOPs for call activities, open drafts, may_edit."""
     with transaction() as session:
@@ -93,7 +93,7 @@ def context(process_id: str) -> ResponseReturnValue:
                    known_sops=known, drafts=open_drafts, may_edit=editable, username=current_user.username)
 
 
-@bp.get("/<process_id>/lanes")
+@bp.get("/<bpmn_id:process_id>/lanes")
 def lanes(process_id: str) -> ResponseReturnValue:
     """Who receives each lane's steps: ``?lane=NAME`` (repeated), ``?team=NAME`` for team lanes."""
     names = [(n, False) for n in request.args.getlist("lane")] + [(n, True) for n in request.args.getlist("team")]
@@ -107,7 +107,7 @@ def lanes(process_id: str) -> ResponseReturnValue:
                                       "users": list(u.users)} for u in p.units]} for p in found])
 
 
-@bp.post("/<process_id>/drafts")
+@bp.post("/<bpmn_id:process_id>/drafts")
 def create_draft(process_id: str) -> ResponseReturnValue:
     """A new draft: ``{"xml", "base_version"}`` → 201 with the draft."""
     data = _body()
@@ -124,7 +124,7 @@ def create_draft(process_id: str) -> ResponseReturnValue:
     return jsonify(draft=_draft_json(view)), 201
 
 
-@bp.get("/drafts/<int:draft_id>")
+@bp.get("/drafts/<id:draft_id>")
 def get_draft(draft_id: int) -> ResponseReturnValue:
     """A draft with its XML."""
     with transaction() as session:
@@ -132,7 +132,7 @@ def get_draft(draft_id: int) -> ResponseReturnValue:
     return jsonify(draft=_draft_json(view), xml=xml)
 
 
-@bp.get("/drafts/<int:draft_id>.bpmn")
+@bp.get("/drafts/<id:draft_id>.bpmn")
 def draft_xml(draft_id: int) -> ResponseReturnValue:
     """A draft's BPMN XML (for the comparison page)."""
     with transaction() as session:
@@ -140,7 +140,7 @@ def draft_xml(draft_id: int) -> ResponseReturnValue:
     return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, no-store"})
 
 
-@bp.put("/drafts/<int:draft_id>")
+@bp.put("/drafts/<id:draft_id>")
 def save_draft(draft_id: int) -> ResponseReturnValue:
     """Save ``{"xml", "revision"}``; 409 ``stale_draft`` with whose save came first."""
     data = _body()
@@ -157,7 +157,7 @@ def save_draft(draft_id: int) -> ResponseReturnValue:
     return jsonify(draft=_draft_json(saved))
 
 
-@bp.post("/drafts/<int:draft_id>/discard")
+@bp.post("/drafts/<id:draft_id>/discard")
 def discard_draft(draft_id: int) -> ResponseReturnValue:
     """Close a draft without deploying: ``{"revision"}``."""
     data = _body()
@@ -171,7 +171,7 @@ def discard_draft(draft_id: int) -> ResponseReturnValue:
     return jsonify(discarded=draft_id)
 
 
-@bp.post("/drafts/<int:draft_id>/deploy")
+@bp.post("/drafts/<id:draft_id>/deploy")
 def deploy(draft_id: int) -> ResponseReturnValue:
     """Deploy ``{"revision", "note"}`` → 201 with the new version and instances left on older versions."""
     data = _body()
@@ -190,7 +190,7 @@ def deploy(draft_id: int) -> ResponseReturnValue:
                    running_on_older=outcome.running_on_older), 201
 
 
-@bp.post("/<process_id>/versions/<int:version>/restore")
+@bp.post("/<bpmn_id:process_id>/versions/<id:version>/restore")
 def restore(process_id: str, version: int) -> ResponseReturnValue:
     """A new draft from an earlier version → 201 with the draft."""
     with transaction() as session:
@@ -200,7 +200,7 @@ def restore(process_id: str, version: int) -> ResponseReturnValue:
     return jsonify(draft=_draft_json(view)), 201
 
 
-@bp.get("/<process_id>/migration")
+@bp.get("/<bpmn_id:process_id>/migration")
 def migration_plan(process_id: str) -> ResponseReturnValue:
     """Dry run: every running instance of an older version, movable to the newest or not, and why."""
     with transaction() as session:
@@ -208,7 +208,7 @@ def migration_plan(process_id: str) -> ResponseReturnValue:
     return jsonify(migration.plan_json(plan))
 
 
-@bp.post("/<process_id>/migration")
+@bp.post("/<bpmn_id:process_id>/migration")
 def migrate(process_id: str) -> ResponseReturnValue:
     """Move every movable running instance of older versions to the newest version in one action."""
     with transaction() as session:

@@ -31,7 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from engine import documents, instances
 from engine.views import TaskView
 from storage.errors import ConflictError, InvalidFieldError, InvalidTaskDataError, TaskAlreadyCompleted
-from web.access import require_task
+from web.access import may_act, refuse, require_task
 from web.accounts import people, unit_members
 from web.db import transaction
 from web.documents import max_bytes, read_upload
@@ -178,8 +178,11 @@ def show(task_id: str) -> ResponseReturnValue:
     with transaction() as session:
         task = require_task(session, current_user, task_id)
         context = _context(session, task)
+        context["can_act"] = may_act(session, current_user, task_id)
     form = task_form(task, context["members"])
     status = 200
+    if form.is_submitted() and not context["can_act"]:
+        refuse(current_user, "task", task_id)  # a reader (auditor, unit head) never acts
     if form.is_submitted():
         failed = _complete(task, form)
         if failed is None:
@@ -189,5 +192,6 @@ def show(task_id: str) -> ResponseReturnValue:
         with transaction() as session:
             task = instances.get_task(session, task_id)
             context = _context(session, task)
+            context["can_act"] = may_act(session, current_user, task_id)
     return render_template("tasks/show.html", task=task, form=form, resubmitted=status == 409,
                            **context), status

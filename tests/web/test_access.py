@@ -1,12 +1,15 @@
-"""Authorization matrix: every role of every demo unit against an instance's pages and forms;
+"""Authorization matrix: every role of every demo unit, and every access grant, against an instance;
 every demo user against the administrator's login record (``/admin/masuk``).
 
 For one instance per unit (its first step done, its second ready), each role's
-first holder asks for the done task, the ready task, the instance page, and
-posts the ready task's form with a valid CSRF token of their own session. Only
-holders of a lane of the instance may see it, only holders of a task's lane may
-see that task: everyone else gets 404 (the same answer as for an id that does
-not exist), the attempt is logged, and nothing changes.
+first holder and each demo holder of an access grant asks for the done task,
+the ready task, the instance page, and posts the ready task's form with a valid
+CSRF token of their own session. Holders of a lane of the instance see it and
+the tasks of their lanes; the head and the secretary of its unit, and auditors
+whose scope covers its unit, read the instance and every task of it but never
+act (the POST is refused); everyone else gets 404 (the same answer as for an id
+that does not exist). Refusals are logged, nothing changes, and what the
+auditors opened is recorded.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from engine import access, drafts, instances, logins
+from engine import access, audit, drafts, instances, logins
 from engine.database import Database
 from storage import definitions
 from storage.demo import DEMO_ACCESS, DEMO_PASSWORD, DEMO_UNITS, demo_usernames
-from tests.support import ROLE_HOLDERS, SOP_OF_UNIT
+from tests.support import AUDITORS, OVERSEERS, ROLE_HOLDERS, SOP_OF_UNIT
 from tests.support import access_scene as _scene
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -46,12 +49,15 @@ def test_every_role_against_an_instance(app: Flask, database: Database, start, u
     wrong: list[str] = []
     checked_outsiders = 0
     caplog.set_level(logging.WARNING, logger="alur.web.access")
-    for holder_unit, role, username in ROLE_HOLDERS:
+    people = [*ROLE_HOLDERS, *((a.home, "-", a.user.username) for a in DEMO_ACCESS)]
+    for holder_unit, role, username in people:
         client, token = _login(app, username)
+        reader = ((holder_unit == unit_code and role in OVERSEERS[unit_code])
+                  or (username in AUDITORS and AUDITORS[username] in (None, unit_code)))
         expected = {
-            f"GET /tugas/{scene.done_task}": 200 if username in scene.done_candidates else 404,
-            f"GET /tugas/{scene.ready_task}": 200 if username in scene.ready_candidates else 404,
-            f"GET /proses/{scene.instance_id}": 200 if username in lane_holders else 404,
+            f"GET /tugas/{scene.done_task}": 200 if username in scene.done_candidates or reader else 404,
+            f"GET /tugas/{scene.ready_task}": 200 if username in scene.ready_candidates or reader else 404,
+            f"GET /proses/{scene.instance_id}": 200 if username in lane_holders or reader else 404,
         }
         if username not in scene.ready_candidates:
             expected[f"POST /tugas/{scene.ready_task}"] = 404
@@ -70,9 +76,17 @@ def test_every_role_against_an_instance(app: Flask, database: Database, start, u
         if refusals != sum(s == 404 for s in expected.values()):
             wrong.append(f"{username}: {refusals} refusals logged")
         caplog.clear()
-        checked_outsiders += holder_unit != unit_code
+        checked_outsiders += holder_unit != unit_code and role != "-"
     assert wrong == []
     assert checked_outsiders == sum(len(u.roles) for u in DEMO_UNITS if u.code != unit_code)
+    with database.transaction() as session:
+        log = audit.read_log(session)
+    readers = {e.username for e in log}
+    assert readers == {u for u, scope in AUDITORS.items() if scope in (None, unit_code)}
+    for username in readers:  # the instance and both tasks (the refused POST opened the ready one again)
+        assert sorted((e.what, e.key) for e in log if e.username == username) == sorted(
+            [("instance", str(scene.instance_id)), ("task", scene.done_task), ("task", scene.ready_task),
+             ("task", scene.ready_task)])
     with database.transaction() as session:
         assert len(instances.history_of(session, scene.instance_id)) == history_before
         assert [t.id for t in instances.get_instance(session, scene.instance_id).ready_tasks] == [scene.ready_task]

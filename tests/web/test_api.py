@@ -30,8 +30,8 @@ from werkzeug.test import TestResponse
 
 from engine import instances
 from engine.database import Database
-from storage.demo import DEMO_PASSWORD
-from tests.support import ROLE_HOLDERS, SOP_OF_UNIT
+from storage.demo import DEMO_ACCESS, DEMO_PASSWORD
+from tests.support import AUDITORS, OVERSEERS, ROLE_HOLDERS, SOP_OF_UNIT
 from tests.support import access_scene as _scene
 from tests.support import advance_until as _advance
 from tests.support import ready_task as _ready
@@ -389,13 +389,17 @@ def test_every_role_against_an_instance(login: Login, database: Database, start,
     lane_holders = scene.done_candidates | scene.ready_candidates
     caplog.set_level(logging.WARNING, logger="alur.web.access")
     wrong: list[str] = []
-    for holder_unit, role, username in ROLE_HOLDERS:
+    people = [*ROLE_HOLDERS, *((a.home, "-", a.user.username) for a in DEMO_ACCESS)]
+    for holder_unit, role, username in people:
         client = login(username)
+        # the unit's head and secretary, and auditors in scope, read everything and do nothing
+        reader = ((holder_unit == unit_code and role in OVERSEERS[unit_code])
+                  or (username in AUDITORS and AUDITORS[username] in (None, unit_code)))
         expected = {
-            f"GET /tasks/{scene.done_task}": 200 if username in scene.done_candidates else 404,
-            f"GET /tasks/{scene.ready_task}": 200 if username in scene.ready_candidates else 404,
-            f"GET /instances/{scene.instance_id}": 200 if username in lane_holders else 404,
-            f"GET /instances/{scene.instance_id}/history": 200 if username in lane_holders else 404,
+            f"GET /tasks/{scene.done_task}": 200 if username in scene.done_candidates or reader else 404,
+            f"GET /tasks/{scene.ready_task}": 200 if username in scene.ready_candidates or reader else 404,
+            f"GET /instances/{scene.instance_id}": 200 if username in lane_holders or reader else 404,
+            f"GET /instances/{scene.instance_id}/history": 200 if username in lane_holders or reader else 404,
         }
         if username not in scene.ready_candidates:
             expected[f"POST /tasks/{scene.ready_task}/complete"] = 404

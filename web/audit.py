@@ -1,0 +1,382 @@
+"""Ruang Auditor: instance search and its exports, verification, re-execution, the read log.
+
+- ``GET /audit``                 search the instances the user may read (``engine.visibility``):
+                                 SOP, unit, period started/completed, status, late steps,
+                                 rework, participant, title; sorted; keyset pages (``setelah``).
+- ``GET /audit/ekspor.csv|xlsx`` the same result as a file (at most 100,000 rows).
+- ``GET /audit/akses``           what auditors opened: administrators only.
+- ``GET /proses/<id>/verifikasi`` the instance's hash chain: "utuh" or the first broken link.
+- ``GET /proses/<id>/putar-ulang`` re-execution of its recorded completions (rolled back).
+- ``GET /audit/kepatuhan[.csv|.xlsx]`` Kepatuhan Mutu Baku for a period and scope
+                                 (``engine.compliance``); ``/audit/diagram/<sop>.bpmn`` its heatmap's diagram.
+
+Dates of the form are days in the user's home time zone, ranges inclusive.
+An auditor's searches, exports and checks are recorded (``engine.audit``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, render_template, request, send_file, stream_with_context
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from engine import audit, catalog, compliance, replay
+from engine.access import ADMINISTRATOR
+from storage.errors import InvalidTaskDataError, ProcessNotFound, UserNotFound
+from storage.search import SORTS, Criteria, Found
+from web.access import refuse, require_instance
+from web.accounts import unit_timezones
+from web.db import transaction
+
+__all__ = ["ReportForm", "SearchForm", "bp"]
+
+bp = Blueprint("audit", __name__)
+
+_PAGE = 50
+_EXPORT_MAX = 100_000
+_HEADER = ("id", "judul", "sop", "versi", "unit", "status", "dimulai", "selesai", "dimulai_oleh",
+           "langkah_terlambat", "putaran_tidak")
+
+
+class SearchForm(FlaskForm):
+    """The search filters (GET, no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    sop = SelectField(_l("SOP"), validators=[Optional()], validate_choice=True)
+    unit = SelectField(_l("Unit kerja"), validators=[Optional()], validate_choice=True)
+    dimulai_dari = DateField(_l("Dimulai dari"), validators=[Optional()])
+    dimulai_sampai = DateField(_l("Dimulai sampai"), validators=[Optional()])
+    selesai_dari = DateField(_l("Selesai dari"), validators=[Optional()])
+    selesai_sampai = DateField(_l("Selesai sampai"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()], choices=[
+        ("", _l("Semua")), ("running", _l("Berjalan")), ("completed", _l("Selesai")), ("error", _l("Galat"))])
+    terlambat = BooleanField(_l("Ada langkah terlambat"))
+    perbaikan = BooleanField(_l("Ada perbaikan (keputusan \u201ctidak\u201d)"))
+    peserta = StringField(_l("Pegawai yang terlibat (username)"), validators=[Optional(), Length(max=64)])
+    teks = StringField(_l("Perihal memuat"), validators=[Optional(), Length(max=200)])
+    urut = SelectField(_l("Urutan"), choices=[
+        ("terbaru", _l("Terbaru dimulai")), ("terlama", _l("Terlama dimulai")), ("judul", _l("Perihal A–Z"))],
+        default="terbaru")
+
+
+def _form(session: Session) -> SearchForm:
+    form = SearchForm(request.args)
+    form.sop.choices = [("", _("Semua SOP"))] + catalog.latest_names(session)
+    form.unit.choices = [("", _("Semua unit"))] + [(code, code) for code in sorted(unit_timezones(session))]
+    return form
+
+
+def _day_bounds(day: date | None, *, end: bool) -> datetime | None:
+    if day is None:
+        return None
+    zone = ZoneInfo(current_user.timezone)
+    moment = datetime.combine(day + timedelta(days=1) if end else day, time(0), zone)
+    return moment
+
+
+def _criteria(session: Session, form: SearchForm) -> Criteria:
+    """The form as engine criteria; raises ``InvalidTaskDataError`` for an unknown participant."""
+    unit_id, participant = audit.filter_ids(session, unit_code=form.unit.data or None,
+                                            username=(form.peserta.data or "").strip() or None)
+    return Criteria(
+        process_id=form.sop.data or None, unit_id=unit_id,
+        started_from=_day_bounds(form.dimulai_dari.data, end=False),
+        started_to=_day_bounds(form.dimulai_sampai.data, end=True),
+        completed_from=_day_bounds(form.selesai_dari.data, end=False),
+        completed_to=_day_bounds(form.selesai_sampai.data, end=True),
+        status=form.status.data or None, late=bool(form.terlambat.data), rework=bool(form.perbaikan.data),
+        participant_id=participant, text=form.teks.data or None,
+        sort=form.urut.data if form.urut.data in SORTS else "terbaru", now=datetime.now(ZoneInfo("UTC")))
+
+
+def _query_key() -> str:
+    return request.query_string.decode("utf-8", "replace") or "-"
+
+
+@bp.get("/audit")
+@login_required
+def search() -> ResponseReturnValue:
+    """The search page: filters, one page of results, the next page's link, export links."""
+    status = 200
+    page = None
+    problem = None
+    with transaction() as session:
+        form = _form(session)
+        if form.validate():
+            try:
+                criteria = _criteria(session, form)
+                page = audit.search(session, current_user.username, criteria, after=request.args.get("setelah"),
+                                    limit=_PAGE)
+                audit.record_read(session, current_user.username, "search", _query_key())
+            except InvalidTaskDataError as exc:
+                problem, status = str(exc), 422
+        else:
+            status = 422
+    args = {k: v for k, v in request.args.items() if k != "setelah"}
+    return render_template("audit/search.html", form=form, page=page, problem=problem, args=args), status
+
+
+def _export_rows(criteria: Criteria) -> Iterator[list[object]]:
+    with transaction() as session:
+        audit.record_read(session, current_user.username, "export", _query_key())
+    with transaction() as session:
+        for found, (late, tidak) in audit.export_rows(session, current_user.username, criteria, limit=_EXPORT_MAX):
+            yield _row(found, late, tidak)
+
+
+def _row(found: Found, late: int, tidak: int) -> list[object]:
+    return [found.id, found.title, found.process_name, found.version, found.unit_code, found.status,
+            found.started_at.isoformat(), found.completed_at.isoformat() if found.completed_at else "",
+            found.started_by, late, tidak]
+
+
+def _export_criteria() -> Criteria | None:
+    with transaction() as session:
+        form = _form(session)
+        if not form.validate():
+            return None
+        try:
+            return _criteria(session, form)
+        except InvalidTaskDataError:
+            return None
+
+
+@bp.get("/audit/ekspor.csv")
+@login_required
+def export_csv() -> ResponseReturnValue:
+    """The search result as CSV (UTF-8 with BOM, comma-separated, times in ISO 8601 UTC)."""
+    criteria = _export_criteria()
+    if criteria is None:
+        return Response(_("Filter tidak sah."), status=422, mimetype="text/plain")
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        writer.writerow(_HEADER)
+        for row in _export_rows(criteria):
+            writer.writerow(row)
+            if buffer.tell() > 65536:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=alur-pencarian.csv"
+    return response
+
+
+@bp.get("/audit/ekspor.xlsx")
+@login_required
+def export_xlsx() -> ResponseReturnValue:
+    """The search result as an XLSX workbook (openpyxl, write-only mode)."""
+    from openpyxl import Workbook
+
+    criteria = _export_criteria()
+    if criteria is None:
+        return Response(_("Filter tidak sah."), status=422, mimetype="text/plain")
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Pencarian")
+    sheet.append(list(_HEADER))
+    for row in _export_rows(criteria):
+        sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    return send_file(data, as_attachment=True, download_name="alur-pencarian.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/audit/akses")
+@login_required
+def read_log() -> ResponseReturnValue:
+    """What auditors opened, newest first: administrators only (404 for anyone else)."""
+    if not current_user.grants.has(ADMINISTRATOR):
+        refuse(current_user, "page", "audit/akses")
+    before = request.args.get("sebelum", type=int)
+    username = request.args.get("pengguna") or None
+    with transaction() as session:
+        try:
+            entries = audit.read_log(session, username=username, before_id=before, limit=100)
+        except UserNotFound:
+            entries = []
+    return render_template("audit/read_log.html", entries=entries, username=username)
+
+
+@bp.get("/proses/<id:instance_id>/verifikasi")
+@login_required
+def verify(instance_id: int) -> ResponseReturnValue:
+    """Recompute the instance's hash chain: "utuh" or the first broken link, with the latest seal."""
+    with transaction() as session:
+        require_instance(session, current_user, instance_id, record="verify")
+        verdict = audit.verify(session, instance_id)
+        title = audit_title(session, instance_id)
+    return render_template("audit/verify.html", verdict=verdict, instance_id=instance_id, title=title)
+
+
+@bp.get("/proses/<id:instance_id>/putar-ulang")
+@login_required
+def rerun(instance_id: int) -> ResponseReturnValue:
+    """Re-execute the instance's recorded completions from its pinned diagrams and compare (rolled back)."""
+    with transaction() as session:
+        require_instance(session, current_user, instance_id, record="replay")
+        title = audit_title(session, instance_id)
+    with transaction() as session:
+        outcome = replay.replay(session, instance_id)
+        session.rollback()
+    return render_template("audit/rerun.html", outcome=outcome, instance_id=instance_id, title=title)
+
+
+def audit_title(session: Session, instance_id: int) -> str:
+    """The instance's title (for headings)."""
+    from engine import instances
+
+    return instances.get_instance(session, instance_id).title
+
+
+class ReportForm(FlaskForm):
+    """The compliance report's period and scope (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    dari = DateField(_l("Dari"), validators=[Optional()])
+    sampai = DateField(_l("Sampai"), validators=[Optional()])
+    unit = SelectField(_l("Unit kerja"), validators=[Optional()], validate_choice=True)
+    sop = SelectField(_l("SOP"), validators=[Optional()], validate_choice=True)
+
+
+def _report_form(session: Session) -> ReportForm:
+    form = ReportForm(request.args)
+    form.unit.choices = [("", _("Semua unit"))] + [(code, code) for code in sorted(unit_timezones(session))]
+    form.sop.choices = [("", _("Semua SOP"))] + catalog.latest_names(session)
+    return form
+
+
+def _period(form: ReportForm) -> tuple[datetime, datetime]:
+    """The form's period; default: the last 12 months up to today (in the user's zone)."""
+    today = datetime.now(ZoneInfo(current_user.timezone)).date()
+    end_day = form.sampai.data or today
+    start_day = form.dari.data or date(end_day.year - 1, end_day.month, 1)
+    zone = ZoneInfo(current_user.timezone)
+    return datetime.combine(start_day, time(0), zone), datetime.combine(end_day + timedelta(days=1), time(0), zone)
+
+
+def _compliance() -> tuple[ReportForm, compliance.Report | None, str | None]:
+    with transaction() as session:
+        form = _report_form(session)
+        if not form.validate():
+            return form, None, None
+        start, end = _period(form)
+        try:
+            found = compliance.report(session, current_user.username, start=start, end=end,
+                                      unit_code=form.unit.data or None, process_id=form.sop.data or None)
+        except InvalidTaskDataError as exc:
+            return form, None, str(exc)
+        audit.record_read(session, current_user.username, "report", _query_key())
+    return form, found, None
+
+
+@bp.get("/audit/kepatuhan")
+@login_required
+def report() -> ResponseReturnValue:
+    """Kepatuhan Mutu Baku: tables (readable without JavaScript), a month chart, a heatmap per SOP."""
+    form, found, problem = _compliance()
+    status = 200 if found is not None else 422
+    args = {k: v for k, v in request.args.items()}
+    heat_sop = request.args.get("peta") or (found.sops[0].process_id if found and found.sops else None)
+    return render_template("audit/report.html", form=form, report=found, problem=problem, args=args,
+                           heat_sop=heat_sop, chart=_chart_data(found) if found else None), status
+
+
+def _chart_data(found: compliance.Report) -> dict[str, object]:
+    return {"labels": [m.label for m in found.months], "runs": [m.runs for m in found.months],
+            "on_time": [round(100 * m.on_time_share, 1) if m.on_time_share is not None else None
+                        for m in found.months],
+            "median": [m.median_minutes for m in found.months]}
+
+
+_REPORT_HEADER = ("tabel", "nama", "keterangan", "waktu_baku", "jumlah", "median_menit", "p90_menit", "maks_menit",
+                  "tepat_waktu", "terlambat", "rasio_perbaikan")
+
+
+def _report_rows(found: compliance.Report) -> Iterator[list[object]]:
+    for table, lines in (("sop", found.sops), ("langkah", found.steps), ("peran", found.roles),
+                         ("unit", found.units), ("bulan", found.months)):
+        for line in lines:
+            yield [table, line.label, line.detail, line.waktu or "", line.runs, line.median_minutes,
+                   line.p90_minutes, line.max_minutes, line.on_time_share, line.late_share, line.rework_rate]
+
+
+@bp.get("/audit/kepatuhan.csv")
+@login_required
+def report_csv() -> ResponseReturnValue:
+    """The report's tables as one CSV (a ``tabel`` column names each row's table)."""
+    _, found, _problem = _compliance()
+    if found is None:
+        return Response(_("Filter tidak sah."), status=422, mimetype="text/plain")
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(_REPORT_HEADER)
+    writer.writerows(_report_rows(found))
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=alur-kepatuhan.csv"
+    return response
+
+
+@bp.get("/audit/kepatuhan.xlsx")
+@login_required
+def report_xlsx() -> ResponseReturnValue:
+    """The report as an XLSX workbook: one sheet per table, the period and the latest seal on the first."""
+    from openpyxl import Workbook
+
+    _, found, _problem = _compliance()
+    if found is None:
+        return Response(_("Filter tidak sah."), status=422, mimetype="text/plain")
+    book = Workbook(write_only=True)
+    info = book.create_sheet("Laporan")
+    info.append(["Kepatuhan Mutu Baku", found.start.isoformat(), found.end.isoformat()])
+    if found.latest_seal is not None:
+        info.append(["Segel terakhir", found.latest_seal.id, found.latest_seal.seal_hash])
+    sheets: dict[str, Any] = {}
+    for row in _report_rows(found):
+        sheet = sheets.get(str(row[0]))
+        if sheet is None:
+            sheet = book.create_sheet(str(row[0]))
+            sheet.append(list(_REPORT_HEADER[1:]))
+            sheets[str(row[0])] = sheet
+        sheet.append(row[1:])
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    return send_file(data, as_attachment=True, download_name="alur-kepatuhan.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/audit/diagram/<bpmn_id:process_id>.bpmn")
+@login_required
+def heat_diagram(process_id: str) -> ResponseReturnValue:
+    """The newest BPMN XML of an SOP, for the report's heatmap (diagrams are not secret within the office)."""
+    with transaction() as session:
+        try:
+            xml = compliance.latest_xml(session, process_id)
+        except ProcessNotFound:
+            refuse(current_user, "diagram", process_id)
+    return Response(xml, mimetype="application/xml")
