@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
@@ -27,7 +27,6 @@ logger = logging.getLogger("alur.web.access")
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
-SOP_DOCUMENT_RULE = "/sop/<bpmn_id:process_id>/dokumen"
 # bpmn-js, diagram-js and the properties panel set style attributes on the elements they draw,
 # so studio pages allow inline styles; scripts stay 'self' only.
 STUDIO_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
@@ -40,12 +39,9 @@ def _studio_csp(response: Response) -> Response:
     return response
 
 
-def sop_document_url(process_id: str, version: int) -> str | None:
-    """The address of the SOP-AP document of a version, when the app has that page (issue 9), else None."""
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule == SOP_DOCUMENT_RULE and rule.endpoint in current_app.view_functions:
-            return url_for(rule.endpoint, process_id=process_id, versi=version)
-    return None
+def sop_document_url(process_id: str, version: int) -> str:
+    """The address of the SOP-AP document of a version (``web.sop_dokumen``)."""
+    return url_for("sop_dokumen.html", process_id=process_id, versi=version)
 
 
 def require_editor(session: Session, process_id: str) -> studio.SopSummary:

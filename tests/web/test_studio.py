@@ -10,7 +10,6 @@ a refused change stores nothing.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,7 +17,6 @@ from flask.testing import FlaskClient
 from engine.database import Database
 from storage import definitions
 from storage.demo import DEMO_ACCESS, DEMO_PASSWORD
-from web import create_app
 
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 KECAMATAN_SOP = "sop_perencanaan_kinerja_kecamatan"
@@ -62,18 +60,10 @@ def test_catalogue_lists_every_sop_with_units_version_and_instances(app: Flask, 
     assert "/ubah" not in page  # not an analyst: view only
 
 
-def test_document_link_appears_only_when_the_document_page_exists(app: Flask, db_path: Path) -> None:
+def test_catalogue_and_versions_link_the_sop_document(app: Flask) -> None:
     client, _token = _login(app, "analis.kecamatan")
-    assert "Dokumen SOP" not in client.get("/studio/").get_data(as_text=True)
-    with_documents = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SESSION_COOKIE_SECURE": True,
-                                 "ALUR_DATABASE_URL": f"sqlite:///{db_path}"})
-    with_documents.add_url_rule("/sop/<process_id>/dokumen", "sop_document", lambda process_id: "doc")
-    try:
-        client, _token = _login(with_documents, "analis.kecamatan")
-        page = client.get("/studio/").get_data(as_text=True)
-    finally:
-        with_documents.extensions["alur.database"].dispose()
-    assert f"/sop/{KECAMATAN_SOP}/dokumen?versi=1" in page
+    assert f"/sop/{KECAMATAN_SOP}/dokumen?versi=1" in client.get("/studio/").get_data(as_text=True)
+    assert f"/sop/{KECAMATAN_SOP}/dokumen?versi=1" in client.get(f"/studio/{KECAMATAN_SOP}").get_data(as_text=True)
 
 
 def test_a_change_without_csrf_token_or_login_is_refused(app: Flask, database: Database) -> None:
