@@ -259,7 +259,8 @@ def starts_from_letter(meta: ProcessMeta) -> bool:
     """Whether the SOP's first step takes an incoming letter.
 
     Its Kelengkapan names "surat masuk" or "disposisi surat", or it calls
-    ``sop_surat_masuk``. The same rule as ``web.instances.starts_from_letter``.
+    ``sop_surat_masuk``. The start form asks for the letter's nomor and tanggal
+    then (``web.instances``), and conditions may read them (:func:`start_variables`).
     """
     first = next(iter(meta.steps.values()), None)
     if first is None:

@@ -9,7 +9,6 @@ the letter's nomor and tanggal, kept as the instance's input data.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from engine import audit, catalog, documents, instances
+from engine import audit, catalog, documents, instances, sop
 from engine.catalog import Definition
 from storage.errors import InvalidFieldError, InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
 from web import diagram
@@ -36,8 +35,6 @@ __all__ = ["Startable", "bp", "startable", "starts_from_letter"]
 bp = Blueprint("instances", __name__)
 bp.register_blueprint(diagram.bp)  # the instance page's diagram: XML and step states for bpmn-js
 
-_LETTER = re.compile(r"\bsurat masuk\b|\bdisposisi surat\b", re.IGNORECASE)
-_LETTER_SOP = "sop_surat_masuk"
 _FORM_FIELD = {"unit_code": "unit"}  # the engine's field name -> the start form's
 
 
@@ -52,11 +49,8 @@ class Startable:
 
 
 def starts_from_letter(definition: Definition) -> bool:
-    """Whether the SOP's first step takes an incoming letter (see the module docstring)."""
-    first = next(iter(definition.meta.steps.values()), None)
-    if first is None:
-        return False
-    return bool(_LETTER.search(first.kelengkapan or "")) or first.called_element == _LETTER_SOP
+    """Whether the first step takes an incoming letter: the engine's rule, :func:`engine.sop.starts_from_letter`."""
+    return sop.starts_from_letter(definition.meta)
 
 
 def _startable(session: Session, account: Account, definition: Definition) -> Startable | None:

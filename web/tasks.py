@@ -30,7 +30,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from engine import documents, instances
 from engine.views import TaskView
-from storage.errors import ConflictError, InvalidFieldError, InvalidTaskDataError, TaskAlreadyCompleted
+from storage.errors import (
+    ConflictError,
+    InvalidFieldError,
+    InvalidTaskDataError,
+    ProcessExecutionError,
+    TaskAlreadyCompleted,
+)
 from web.access import may_act, refuse, require_task
 from web.accounts import people, unit_members
 from web.db import transaction
@@ -165,8 +171,8 @@ def _complete(task: TaskView, form: TaskForm) -> int | None:
         else:
             flash(str(exc), "danger")
         return status_for(exc)
-    except (ConflictError, InvalidTaskDataError) as exc:
-        flash(str(exc), "danger")
+    except (ConflictError, InvalidTaskDataError, ProcessExecutionError) as exc:
+        flash(str(exc), "danger")  # beside the form, which keeps what was typed
         return status_for(exc)
     return None
 
