@@ -47,7 +47,7 @@ def test_spiffworkflow_only_in_engine() -> None:
 
 
 def test_lxml_only_where_bpmn_xml_is_read_or_written() -> None:
-    allowed = {"engine/deploy.py", "engine/sop.py", "scripts/bpmn_layout.py"}
+    allowed = {"engine/deploy.py", "engine/sop.py", "engine/layout.py"}
     users = {
         str(p.relative_to(ROOT))
         for package in ("engine", "storage", "web", "scripts")
