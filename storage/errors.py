@@ -20,7 +20,9 @@ then English after a slash.
     │   └── StaleInstanceError     optimistic lock lost
     ├── PermissionDeniedError      user does not hold the task's lane
     ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
-    └── CalendarError              bad Waktu text / duration
+    ├── CalendarError              bad Waktu text / duration
+    └── SopImportError             an SOP document cannot be imported (no table, scanned, encrypted,
+                                   too large, malformed; attrs: page)
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "ProcessNotFound",
+    "SopImportError",
     "StaleInstanceError",
     "TaskAlreadyCompleted",
     "TaskNotFound",
@@ -163,3 +166,21 @@ class InvalidTaskDataError(AlurError):
 
 class CalendarError(AlurError):
     """A Waktu text or duration cannot be understood."""
+
+
+class SopImportError(AlurError):
+    """An SOP document (PDF, XLSX, text) cannot be turned into a draft diagram.
+
+    The message says why in Bahasa Indonesia (no table found, a scanned image that
+    needs OCR, encrypted, too many pages, malformed or oversized file); ``page`` is
+    the 1-based page at fault when there is one. Nothing is stored.
+    """
+
+    def __init__(self, message: str, *, page: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.page = page
+
+    def __str__(self) -> str:
+        """The message, prefixed by the page when known."""
+        return f"halaman {self.page}: {self.message}" if self.page is not None else self.message

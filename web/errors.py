@@ -8,6 +8,7 @@
     InvalidTaskDataError    422
     CalendarError           422
     DeployError             422
+    SopImportError          422
     other AlurError         500
     CSRFError               400   logged: a form without a valid CSRF token
     no login (API only)     401   pages redirect to the login page instead
@@ -41,6 +42,7 @@ from storage.errors import (
     InvalidTaskDataError,
     NotFoundError,
     PermissionDeniedError,
+    SopImportError,
     StaleInstanceError,
     TaskAlreadyCompleted,
 )
@@ -56,6 +58,7 @@ _STATUS: tuple[tuple[type[AlurError], int], ...] = (
     (InvalidTaskDataError, 422),
     (CalendarError, 422),
     (DeployError, 422),
+    (SopImportError, 422),
 )
 
 
