@@ -15,10 +15,11 @@ import re
 from dataclasses import dataclass
 
 from engine.sop_import.draft import DraftLane, DraftRow, DraftSop, ImportReport
-from engine.sop_import.wording import LaneRoles, infer_lanes, is_paraf_only, is_review, resolve_role, tidak_role_text
+from engine.sop_import.table import infer_missing_lanes, resolve_reviews
+from engine.sop_import.wording import is_review
 from storage.errors import SopImportError
 
-__all__ = ["read_text", "resolve_reviews"]
+__all__ = ["read_text"]
 
 _KEGIATAN = re.compile(r"^\s*(?:kegiatan|aktivitas|uraian\s+prosedur(?:/aktivitas)?|uraian\s+kegiatan)\b",
                        re.IGNORECASE)
@@ -112,7 +113,7 @@ def read_text(data: bytes, source: str) -> list[tuple[DraftSop, ImportReport]]:
         draft = DraftSop(name=name, source=source, lanes=[DraftLane(n) for _, n in header.roles])
         _read_rows(lines[header.rows_from:end], header, draft, report, first_line=header.rows_from + 1)
         if draft.rows:
-            _infer(draft, report)
+            infer_missing_lanes(draft, report)
             resolve_reviews(draft, report)
             results.append((draft, report))
         start, floor = end, header.rows_from
@@ -163,45 +164,3 @@ def _cell(cells: list[str], index: int, kegiatan: int) -> str | None:
     if kegiatan < index < len(cells):
         return cells[index].strip() or None
     return None
-
-
-def _infer(draft: DraftSop, report: ImportReport) -> None:
-    """Fill lost lanes from the wording; report each as needing confirmation."""
-    if not draft.lanes:
-        report.add("tidak terbaca", "Nama kolom Pelaksana tidak terbaca")
-        return
-    known = [row.lanes[0] if row.lanes else None for row in draft.rows]
-    inferred = infer_lanes([row.kegiatan for row in draft.rows], [lane.name for lane in draft.lanes], known)
-    for row, lane in zip(draft.rows, inferred, strict=True):
-        if not row.lanes and lane is not None:
-            row.lanes = [lane]
-            row.lane_inferred = True
-            report.add("dugaan", f"Pelaksana {draft.lanes[lane].name!r} disimpulkan dari kata-kata kegiatan "
-                                 "(tanda di kolom Pelaksana tidak ada)", row=row.label)
-
-
-def resolve_reviews(draft: DraftSop, report: ImportReport) -> None:
-    """For decisions without a read "Tidak" target, take the role the wording names (SOURCES.md).
-
-    The target is the latest earlier step of that role that works on the content
-    (a pure paraf step cannot correct, so it is skipped). Each is reported as an
-    inference; a decision naming no role is left to :func:`~engine.sop_import.writer.settle`.
-    """
-    roles = LaneRoles(tuple(lane.name for lane in draft.lanes))
-
-    for index, row in enumerate(draft.rows):
-        if not row.review or row.tidak is not None:
-            continue
-        tidak = tidak_role_text(row.kegiatan)
-        match = re.search(r"(?:ke|kepada)\s+(.{2,40})", tidak, re.IGNORECASE)
-        lane = resolve_role(match.group(1), roles) if match else None
-        if lane is None:
-            continue
-        target = next((j for j in range(index, -1, -1) if draft.rows[j].lanes[:1] == [lane]
-                       and not is_paraf_only(draft.rows[j].kegiatan)), None)
-        if target is None:
-            continue
-        row.tidak = target
-        report.add("dugaan", f"Arah 'Tidak' ke {draft.lanes[lane].name!r}: langkah terakhirnya sebelum keputusan "
-                             f"(baris {draft.rows[target].label}), dari kata-kata kegiatan", page=row.page,
-                   row=row.label)

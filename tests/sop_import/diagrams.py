@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from engine.sop import BPMN_NS, read_process_meta
 
@@ -145,13 +146,14 @@ def to_xlsx(diagram: Diagram, names: dict[str, str], *, identity_rows: int = 0) 
     sheet = book.active
     assert sheet is not None
     sheet.title = "SOP"
-    top = 1
+    sheet.cell(1, 1, diagram.name)
+    top = 3
     if identity_rows:
-        sheet.cell(1, 1, "Nomor SOP")
-        sheet.cell(1, 3, "001/SOP/2026")
-        sheet.cell(2, 1, "Nama SOP")
-        sheet.cell(2, 3, diagram.name)
-        top = identity_rows + 1
+        sheet.cell(2, 1, "Nomor SOP")
+        sheet.cell(2, 3, "001/SOP/2026")
+        sheet.cell(3, 1, "Nama SOP")
+        sheet.cell(3, 3, diagram.name)
+        top = identity_rows + 3
     n = len(diagram.lanes)
     sheet.cell(top, 1, "No")
     sheet.cell(top, 2, "Kegiatan")
@@ -162,6 +164,8 @@ def to_xlsx(diagram: Diagram, names: dict[str, str], *, identity_rows: int = 0) 
     sheet.cell(top, 6 + n, "Keterangan")
     for i, lane in enumerate(diagram.lanes):
         sheet.cell(top + 1, 3 + i, lane)
+        sheet.column_dimensions[get_column_letter(3 + i)].width = 20  # 145 px: room for a 120 px symbol
+    sheet.column_dimensions["B"].width = 50
     for i, title in enumerate(("Kelengkapan", "Waktu", "Output")):
         sheet.cell(top + 1, 3 + n + i, title)
     anchors: list[str] = []
@@ -169,6 +173,7 @@ def to_xlsx(diagram: Diagram, names: dict[str, str], *, identity_rows: int = 0) 
     next_id = 2
     for r, (label, row) in enumerate(zip(_numbered(diagram), diagram.rows, strict=True)):
         excel_row = top + 2 + r
+        sheet.row_dimensions[excel_row].height = 48  # 64 px: room for a 48 px symbol
         sheet.cell(excel_row, 1, label)
         sheet.cell(excel_row, 2, row.text)
         for i, value in enumerate((row.kelengkapan, row.waktu, row.output, _keterangan(row, names))):
