@@ -84,7 +84,8 @@ def classify_header(band: Sequence[Sequence[str]]) -> Header | None:
                  if c > kegiatan and any(re.match(r"^\s*mutu\s+baku", t, re.IGNORECASE) for t in texts)), None)
     limit = min(c for c in (header.kelengkapan, header.waktu, mutu, header.keterangan, width) if c is not None)
     for c in range(kegiatan + 1, limit):
-        names = [t for t in columns[c] if t and not _KEYWORD.match(t)]
+        names = [re.sub(r"^pelaksana\s*:\s*", "", t, flags=re.IGNORECASE) for t in columns[c]
+                 if t and not _KEYWORD.match(t)]
         if names:
             header.roles.append((c, names[-1]))
     return header

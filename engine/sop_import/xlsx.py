@@ -92,11 +92,18 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
 
 
 def _xml(archive: zipfile.ZipFile, name: str) -> etree._Element | None:
+    """Parse one part; None when absent. A DOCTYPE (entities) is refused, as in BPMN deploys."""
     try:
-        return etree.fromstring(archive.read(name), _PARSER)
+        raw = archive.read(name)
     except KeyError:
         return None
-    except (etree.XMLSyntaxError, zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise SopImportError(f"Berkas XLSX rusak: {name} tidak dapat dibaca") from exc
+    if b"<!DOCTYPE" in raw[:65536].upper():
+        raise SopImportError(f"Berkas XLSX ditolak: {name} memuat DOCTYPE/entitas")
+    try:
+        return etree.fromstring(raw, _PARSER)
+    except etree.XMLSyntaxError as exc:
         raise SopImportError(f"Berkas XLSX rusak: {name} tidak dapat dibaca") from exc
 
 
@@ -142,6 +149,8 @@ def _shapes(root: etree._Element, col_x: list[int], row_y: list[int]) -> list[_S
         return x, y
 
     for anchor in root:
+        if not isinstance(anchor.tag, str):
+            continue
         tag = etree.QName(anchor).localname
         if tag not in ("twoCellAnchor", "oneCellAnchor"):
             continue

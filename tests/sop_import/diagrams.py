@@ -138,7 +138,8 @@ def _anchor(shape_id: int, col: int, row: int, geometry: str, text: str, *,
     return f"<xdr:twoCellAnchor>{where}{body}<xdr:clientData/></xdr:twoCellAnchor>"
 
 
-def to_xlsx(diagram: Diagram, names: dict[str, str], *, identity_rows: int = 0) -> bytes:
+def to_xlsx(diagram: Diagram, names: dict[str, str], *, identity_rows: int = 0, header_rows: int = 2,
+            geometry_connectors: bool = False, joint: dict[str, str] | None = None) -> bytes:
     """The SOP-AP table as an Excel workbook: the table in cells (merged header cells), the
     flowchart as DrawingML shapes anchored to the performer's cell (rectangle, diamond for a
     review, capsule at start and end) and "Tidak" connectors from each diamond to its target."""
@@ -157,19 +158,23 @@ def to_xlsx(diagram: Diagram, names: dict[str, str], *, identity_rows: int = 0) 
     n = len(diagram.lanes)
     sheet.cell(top, 1, "No")
     sheet.cell(top, 2, "Kegiatan")
-    sheet.cell(top, 3, "Pelaksana")
-    sheet.merge_cells(start_row=top, start_column=3, end_row=top, end_column=2 + n)
-    sheet.cell(top, 3 + n, "Mutu Baku")
-    sheet.merge_cells(start_row=top, start_column=3 + n, end_row=top, end_column=5 + n)
     sheet.cell(top, 6 + n, "Keterangan")
+    if header_rows == 2:
+        sheet.cell(top, 3, "Pelaksana")
+        sheet.merge_cells(start_row=top, start_column=3, end_row=top, end_column=2 + n)
+        sheet.cell(top, 3 + n, "Mutu Baku")
+        sheet.merge_cells(start_row=top, start_column=3 + n, end_row=top, end_column=5 + n)
+    else:
+        top -= 1     # one header row: "Pelaksana: <first role>", the other roles and the Mutu Baku titles
     for i, lane in enumerate(diagram.lanes):
-        sheet.cell(top + 1, 3 + i, lane)
+        sheet.cell(top + 1, 3 + i, f"Pelaksana: {lane}" if header_rows == 1 and i == 0 else lane)
         sheet.column_dimensions[get_column_letter(3 + i)].width = 20  # 145 px: room for a 120 px symbol
     sheet.column_dimensions["B"].width = 50
     for i, title in enumerate(("Kelengkapan", "Waktu", "Output")):
         sheet.cell(top + 1, 3 + n + i, title)
     anchors: list[str] = []
     shape_of: dict[str, int] = {}
+    places: dict[str, tuple[int, int]] = {}
     next_id = 2
     for r, (label, row) in enumerate(zip(_numbered(diagram), diagram.rows, strict=True)):
         excel_row = top + 2 + r
@@ -184,16 +189,42 @@ def to_xlsx(diagram: Diagram, names: dict[str, str], *, identity_rows: int = 0) 
         geometry = "flowChartDecision" if row.review_tidak else (
             "flowChartTerminator" if first_or_last else "rect")
         shape_of[row.step_id] = next_id
+        places[row.step_id] = (col, excel_row - 1)
         anchors.append(_anchor(next_id, col, excel_row - 1, geometry, "", name=f"Shape {next_id}"))
         next_id += 1
-    for r, row in enumerate(diagram.rows):
+        if joint and row.step_id in joint:
+            anchors.append(_anchor(next_id, diagram.lanes.index(joint[row.step_id]) + 2, excel_row - 1, "rect", "",
+                                   name=f"Shape {next_id}"))
+            next_id += 1
+    for row in diagram.rows:
         if row.review_tidak:
-            anchors.append(_anchor(next_id, 0, top + 1 + r, "", "", name="Tidak",
-                                   connector=(shape_of[row.step_id], shape_of[row.review_tidak])))
+            if geometry_connectors:   # a plain line from the diamond's cell up to the target's cell
+                (c0, r0), (c1, r1) = places[row.step_id], places[row.review_tidak]
+                anchors.append(_line(next_id, (c0, r0), (c1, r1)))
+            else:
+                anchors.append(_anchor(next_id, 0, 0, "", "", name="Tidak",
+                                       connector=(shape_of[row.step_id], shape_of[row.review_tidak])))
             next_id += 1
     buffer = io.BytesIO()
     book.save(buffer)
     return add_drawing(buffer.getvalue(), "".join(anchors))
+
+
+def _line(shape_id: int, start: tuple[int, int], end: tuple[int, int]) -> str:
+    """A straight line (no stCxn/endCxn) from the middle of cell ``start`` to the middle of ``end``,
+    drawn as Excel does: anchored to its bounding box, flipped when it runs up or left."""
+    (c0, r0), (c1, r1) = start, end
+    left, right = sorted((c0, c1))
+    upper, lower = sorted((r0, r1))
+    flip = (' flipV="1"' if r1 < r0 else "") + (' flipH="1"' if c1 < c0 else "")
+    where = (f"<xdr:from><xdr:col>{left}</xdr:col><xdr:colOff>690000</xdr:colOff><xdr:row>{upper}</xdr:row>"
+             f"<xdr:rowOff>300000</xdr:rowOff></xdr:from><xdr:to><xdr:col>{right}</xdr:col>"
+             f"<xdr:colOff>700000</xdr:colOff><xdr:row>{lower}</xdr:row><xdr:rowOff>300000</xdr:rowOff></xdr:to>")
+    body = (f'<xdr:cxnSp macro=""><xdr:nvCxnSpPr><xdr:cNvPr id="{shape_id}" name="Straight Arrow {shape_id}"/>'
+            f'<xdr:cNvCxnSpPr/></xdr:nvCxnSpPr><xdr:spPr><a:xfrm{flip}><a:off x="0" y="0"/><a:ext cx="0" cy="0"/>'
+            f'</a:xfrm><a:prstGeom prst="straightConnector1"><a:avLst/></a:prstGeom>'
+            f'<a:ln><a:tailEnd type="triangle"/></a:ln></xdr:spPr></xdr:cxnSp>')
+    return f"<xdr:twoCellAnchor>{where}{body}<xdr:clientData/></xdr:twoCellAnchor>"
 
 
 def add_drawing(xlsx: bytes, anchors: str, *, sheet: int = 1) -> bytes:

@@ -65,7 +65,7 @@ def test_pdf_layouts(layout: Layout, process_id: str) -> None:
     expected = diagram.comparable()
     got = comparable(result)
     assert got["lanes"] == expected["lanes"]
-    assert [s[0] for s in got["steps"]] == [s[0] for s in expected["steps"]]        # type: ignore[union-attr]
+    assert [s[0] for s in got["steps"]] == [s[0] for s in expected["steps"]]
     assert got == expected or layout.rows_per_page is not None, "only a page break may hide a Tidak arrow"
     if got != expected:   # a Tidak arrow across a page break: the wording gives it, reported
         assert any("Arah 'Tidak'" in f.message and f.confirm for f in result.report.findings)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.sop_import import import_document
+from engine.sop_import import ImportedSop, import_document
 from engine.sop_import.text import read_text
 from storage.errors import SopImportError
 from tests.sop_import.diagrams import DIAGRAMS, deployed_names, read_diagram, to_tsv
@@ -101,7 +101,7 @@ def test_tsv_round_trip(path: Path) -> None:
     assert _comparable(result) == diagram.comparable()
 
 
-def _comparable(result) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _comparable(result: ImportedSop) -> dict[str, object]:
     draft = result.draft
     return {
         "lanes": [" ".join(lane.name.split()).casefold() for lane in draft.lanes],
