@@ -19,11 +19,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from engine.sop_import.draft import DraftSop, ImportReport
 from engine.sop_import.writer import settle, write_bpmn
+from storage import definitions
 from storage.errors import SopImportError
 
-__all__ = ["ImportedSop", "MAX_FILE_BYTES", "detect_kind", "import_document"]
+__all__ = ["ImportedSop", "MAX_FILE_BYTES", "deployed_sops", "detect_kind", "import_document"]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TEXT_BYTES = 2 * 1024 * 1024
@@ -37,6 +40,11 @@ class ImportedSop:
     draft: DraftSop
     report: ImportReport
     bpmn: bytes
+
+
+def deployed_sops(session: Session) -> dict[str, str]:
+    """``{process id: name}`` of the latest deployed version of every SOP (what a draft may call)."""
+    return {row.process_id: row.name for row in definitions.list_latest(session)}
 
 
 def detect_kind(data: bytes, filename: str) -> str:
