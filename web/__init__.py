@@ -2,6 +2,7 @@
 
 One blueprint per area — ``auth`` (log in/out), ``inbox``, ``instances``
 (start an SOP, an instance's page), ``tasks`` (the task page and its form),
+``sop_import`` (an existing SOP document to draft diagrams and an import report),
 ``api`` (the JSON API under ``/api/v1``, described by ``web.openapi``) —
 plus ``i18n`` (language, dates) and ``errors`` (every error to an HTTP status,
 in one place). Each user action is one database transaction (``web.db``); the
@@ -49,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from engine.settings import load_settings
-    from web import api, auth, db, documents, errors, i18n, inbox, instances, tasks
+    from web import api, auth, db, documents, errors, i18n, inbox, instances, sop_import, tasks
     from web.settings import load_web_settings
 
     settings = load_web_settings()
@@ -81,6 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     inbox.init_app(app)
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(sop_import.bp)
     documents.init_app(app)
     api.init_app(app)
     app.after_request(_security_headers)
