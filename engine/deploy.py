@@ -17,6 +17,8 @@ Checks, all made before anything is stored (a deployment is all or nothing):
   :mod:`engine.expressions`.
 - Every call activity's ``calledElement`` names a process in this deployment or an
   already deployed one.
+- The SOP-AP identity fields of ``alur:sop`` are well formed: dates ``YYYY-MM-DD``,
+  an 18-digit NIP (:func:`engine.sop.identity_problems`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy.orm import Session
 
 from engine import expressions
-from engine.sop import BPMN_NS, ProcessMeta, read_process_meta
+from engine.sop import BPMN_NS, ProcessMeta, identity_problems, read_process_meta
 from engine.state import dump_spec
 from storage import definitions
 from storage.errors import DeployError, UnsafeExpressionError
@@ -111,6 +113,11 @@ def deploy_sources(session: Session, sources: Mapping[str, bytes]) -> list[Deplo
         _check_expressions(tree, name)
         processes.extend((name, p) for p in tree.iterfind("bpmn:process", _NS)
                          if p.get("isExecutable") != "false")
+    for name, process in processes:
+        problems = identity_problems(process)
+        if problems:
+            element, message = problems[0]
+            raise DeployError(message, file=name, element_id=process.get("id"), line=element.sourceline)
     known = {p.get("id") for _, p in processes}
     for name, process in processes:
         _check_called_elements(session, process, name, known)

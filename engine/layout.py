@@ -14,6 +14,7 @@ Specs come from ``scripts/sops/*.toml`` (:func:`load_spec`, used by the CLI
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -44,7 +45,10 @@ UNIT_KINDS = ("bagian", "dinas", "kecamatan", "any")
 HEADER_LISTS = {"dasar_hukum": "dasarHukum", "kualifikasi_pelaksana": "kualifikasiPelaksana",
                 "keterkaitan": "keterkaitan", "peralatan": "peralatan"}
 HEADER_TEXTS = {"peringatan": "peringatan", "pencatatan": "pencatatan"}
-SOP_KEYS = {"id", "name", "source", "unit_kind", *HEADER_LISTS, *HEADER_TEXTS}
+IDENTITY_ATTRS = {"nomor": "nomor", "tanggal_pembuatan": "tanggalPembuatan",
+                  "tanggal_revisi": "tanggalRevisi", "tanggal_efektif": "tanggalEfektif"}
+SIGNER_KEYS = ("jabatan", "nama", "nip")
+SOP_KEYS = {"id", "name", "source", "unit_kind", *IDENTITY_ATTRS, "disahkan_oleh", *HEADER_LISTS, *HEADER_TEXTS}
 LANE_KEYS = {"id", "name", "team"}
 STEP_KEYS = {"id", "row", "lane", "name", "text", "kelengkapan", "waktu", "output", "keterangan",
              "review_tidak", "calls", "forms_team"}
@@ -210,6 +214,7 @@ def validate_spec(data: dict[str, Any], known_ids: set[str], *, path: Path | Non
     for key in HEADER_TEXTS:
         if key in sop and not isinstance(sop[key], str):
             raise fail("[sop]", f"'{key}' harus string")
+    sop = _with_identity(sop, fail)
 
     lanes = tuple(_load_lane(raw, i, fail) for i, raw in enumerate(data.get("lanes") or []))
     if not lanes:
@@ -253,6 +258,36 @@ def validate_spec(data: dict[str, Any], known_ids: set[str], *, path: Path | Non
     if clashes:
         raise fail("id", f"id bentrok dengan id lain atau id buatan generator: {', '.join(clashes)}")
     return Spec(path=path, sop=sop, lanes=lanes, steps=tuple(steps))
+
+
+def _with_identity(sop: dict[str, Any], fail: Fail) -> dict[str, Any]:
+    """Check the identity fields; dates (TOML dates or "YYYY-MM-DD") become ISO strings."""
+    sop = dict(sop)
+    if "nomor" in sop and not isinstance(sop["nomor"], str):
+        raise fail("[sop]", "'nomor' harus string")
+    for key in ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif"):
+        if key not in sop:
+            continue
+        value = sop[key]
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            sop[key] = value.isoformat()
+            continue
+        try:
+            if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+                raise ValueError(value)
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            raise fail("[sop]", f"'{key}' harus tanggal YYYY-MM-DD, bukan {value!r}") from None
+    signer = sop.get("disahkan_oleh")
+    if signer is not None:
+        if not isinstance(signer, dict):
+            raise fail("[sop]", "'disahkan_oleh' harus tabel (jabatan, nama, nip)")
+        _check_keys(signer, set(SIGNER_KEYS), "[sop.disahkan_oleh]", fail)
+        if not all(isinstance(v, str) for v in signer.values()):
+            raise fail("[sop.disahkan_oleh]", "jabatan, nama, nip harus string")
+        if "nip" in signer and not re.fullmatch(r"\d{18}", signer["nip"]):
+            raise fail("[sop.disahkan_oleh]", f"nip harus 18 angka, bukan {signer['nip']!r}")
+    return sop
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, fail: Fail) -> None:
@@ -521,7 +556,10 @@ def _bounds(parent: etree._Element, box: Box) -> None:
 
 
 def _sop_header(extension: etree._Element, sop: dict[str, Any]) -> None:
-    header = _sub(extension, "alur", "sop", source=sop["source"], unitKind=sop["unit_kind"])
+    header = _sub(extension, "alur", "sop", source=sop["source"], unitKind=sop["unit_kind"],
+                  **{attr: sop.get(key) for key, attr in IDENTITY_ATTRS.items()})
+    if "disahkan_oleh" in sop:
+        _sub(header, "alur", "disahkanOleh", **{key: sop["disahkan_oleh"].get(key) for key in SIGNER_KEYS})
     for key, tag in HEADER_LISTS.items():
         for value in sop.get(key, []):
             _sub(header, "alur", tag, value)

@@ -8,6 +8,9 @@
 ``ALUR_UPLOAD_MAX_BYTES``
     largest Output document a step accepts, in bytes; default ``20971520``
     (20 MiB), at most 1,000,000,000 (one database column).
+``ALUR_INSTANSI``
+    the parent institution of the units (e.g. "Pemerintah Kabupaten Contoh"),
+    shown above the unit's name on SOP-AP documents; default none (unit name only).
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ MAX_UPLOAD_MAX_BYTES = 1_000_000_000  # SQLite's longest BLOB by default; Postgr
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """All of Alur's settings. ``database_url`` is a SQLAlchemy URL; ``upload_max_bytes`` in bytes."""
+    """All of Alur's settings. ``database_url`` is a SQLAlchemy URL; ``upload_max_bytes`` in bytes;
+    ``instansi`` the units' parent institution for SOP-AP documents (``None``: not shown)."""
 
     database_url: str
     bpmn_dir: Path
     upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
+    instansi: str | None = None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,4 +54,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("ALUR_DATABASE_URL") or default_db,
         bpmn_dir=Path(env.get("ALUR_BPMN_DIR") or _REPO_ROOT / "bpmn"),
         upload_max_bytes=upload_max_bytes,
+        instansi=(env.get("ALUR_INSTANSI") or "").strip() or None,
     )

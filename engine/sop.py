@@ -8,12 +8,17 @@ process definition version, so nothing at run time re-reads XML.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from lxml import etree
 
-__all__ = ["ALUR_NS", "BPMN_NS", "LaneMeta", "ProcessMeta", "StepMeta", "read_process_meta"]
+__all__ = [
+    "ALUR_NS", "BPMN_NS", "DATE_FIELDS", "LaneMeta", "Pengesahan", "ProcessMeta", "StepMeta",
+    "identity_problems", "read_process_meta",
+]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ALUR_NS = "http://alur.dev/schema/bpmn/sop/1.0"
@@ -21,6 +26,10 @@ _NS = {"bpmn": BPMN_NS, "alur": ALUR_NS}
 _HEADER_FIELDS = (
     "dasarHukum", "kualifikasiPelaksana", "keterkaitan", "peralatan", "peringatan", "pencatatan",
 )
+DATE_FIELDS = ("tanggalPembuatan", "tanggalRevisi", "tanggalEfektif")
+"""The ``alur:sop`` date attributes: ISO 8601 calendar dates ``YYYY-MM-DD``."""
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NIP = re.compile(r"^\d{18}$")
 
 
 @dataclass(frozen=True)
@@ -59,8 +68,29 @@ class StepMeta:
 
 
 @dataclass(frozen=True)
+class Pengesahan:
+    """"Disahkan oleh" of an SOP-AP header: the official who signs the SOP.
+
+    ``nip`` is the 18-digit Nomor Induk Pegawai (PP 17/2020 on civil-service
+    management); each field is ``None`` where the diagram leaves it out.
+    """
+
+    jabatan: str | None = None
+    nama: str | None = None
+    nip: str | None = None
+
+
+@dataclass(frozen=True)
 class ProcessMeta:
-    """An SOP's identity, header fields, lanes and steps, keyed by BPMN id."""
+    """An SOP's identity, header fields, lanes and steps, keyed by BPMN id.
+
+    The identity fields of the SOP-AP header (Permenpan RB 35/2012): ``nomor``
+    (Nomor SOP), ``tanggal_pembuatan`` / ``tanggal_revisi`` / ``tanggal_efektif``
+    as ISO dates ``YYYY-MM-DD`` (checked at deploy), ``disahkan_oleh``; each is
+    ``None`` when the diagram does not carry it. ``header`` maps the list fields
+    (``dasarHukum``, ``kualifikasiPelaksana``, ``keterkaitan``, ``peralatan``,
+    ``peringatan``, ``pencatatan``) to their entries in diagram order.
+    """
 
     process_id: str
     name: str
@@ -69,6 +99,11 @@ class ProcessMeta:
     header: dict[str, list[str]] = field(default_factory=dict)
     lanes: dict[str, LaneMeta] = field(default_factory=dict)
     steps: dict[str, StepMeta] = field(default_factory=dict)
+    nomor: str | None = None
+    tanggal_pembuatan: str | None = None
+    tanggal_revisi: str | None = None
+    tanggal_efektif: str | None = None
+    disahkan_oleh: Pengesahan | None = None
 
     def lane_by_name(self, name: str) -> LaneMeta | None:
         """The lane called ``name`` in this SOP, if any."""
@@ -89,6 +124,11 @@ class ProcessMeta:
             header=dct.get("header", {}),
             lanes={k: LaneMeta(**v) for k, v in dct.get("lanes", {}).items()},
             steps={k: StepMeta(**v) for k, v in dct.get("steps", {}).items()},
+            nomor=dct.get("nomor"),
+            tanggal_pembuatan=dct.get("tanggal_pembuatan"),
+            tanggal_revisi=dct.get("tanggal_revisi"),
+            tanggal_efektif=dct.get("tanggal_efektif"),
+            disahkan_oleh=Pengesahan(**dct["disahkan_oleh"]) if dct.get("disahkan_oleh") else None,
         )
 
 
@@ -118,6 +158,7 @@ def read_process_meta(process: etree._Element) -> ProcessMeta:
     for node in process.iterchildren(f"{{{BPMN_NS}}}userTask", f"{{{BPMN_NS}}}callActivity",
                                      f"{{{BPMN_NS}}}manualTask", f"{{{BPMN_NS}}}task"):
         steps[node.get("id")] = _read_step(node, lane_of.get(node.get("id")), lanes)
+    signer = sop.find("alur:disahkanOleh", _NS) if sop is not None else None
     return ProcessMeta(
         process_id=process.get("id"),
         name=process.get("name") or process.get("id"),
@@ -126,7 +167,58 @@ def read_process_meta(process: etree._Element) -> ProcessMeta:
         header=header,
         lanes=lanes,
         steps=steps,
+        nomor=_attr(sop, "nomor"),
+        tanggal_pembuatan=_attr(sop, "tanggalPembuatan"),
+        tanggal_revisi=_attr(sop, "tanggalRevisi"),
+        tanggal_efektif=_attr(sop, "tanggalEfektif"),
+        disahkan_oleh=Pengesahan(_attr(signer, "jabatan"), _attr(signer, "nama"), _attr(signer, "nip"))
+        if signer is not None else None,
     )
+
+
+def identity_problems(process: etree._Element) -> list[tuple[etree._Element, str]]:
+    """Malformed identity fields of a process's ``alur:sop`` header.
+
+    Returns ``(element, message)`` pairs, empty when all is well: a date
+    attribute (``tanggalPembuatan``, ``tanggalRevisi``, ``tanggalEfektif``) that
+    is not a real calendar date written ``YYYY-MM-DD``, a NIP of
+    ``alur:disahkanOleh`` that is not 18 digits, or a second ``alur:disahkanOleh``.
+    Messages are Bahasa Indonesia first, then English.
+    """
+    sop = process.find("bpmn:extensionElements/alur:sop", _NS)
+    if sop is None:
+        return []
+    problems: list[tuple[etree._Element, str]] = []
+    for name in DATE_FIELDS:
+        value = sop.get(name)
+        if value is not None and not _is_iso_date(value):
+            problems.append((sop, f"alur:sop {name}={value!r} bukan tanggal YYYY-MM-DD "
+                                  f"(not an ISO date YYYY-MM-DD)"))
+    signers = sop.findall("alur:disahkanOleh", _NS)
+    if len(signers) > 1:
+        problems.append((signers[1], "alur:disahkanOleh lebih dari satu (more than one)"))
+    for signer in signers:
+        nip = signer.get("nip")
+        if nip is not None and not _NIP.match(nip):
+            problems.append((signer, f"alur:disahkanOleh nip={nip!r} harus 18 angka (NIP must be 18 digits)"))
+    return problems
+
+
+def _is_iso_date(value: str) -> bool:
+    if not _ISO_DATE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _attr(element: etree._Element | None, name: str) -> str | None:
+    if element is None:
+        return None
+    value = (element.get(name) or "").strip()
+    return value or None
 
 
 def _read_step(node: etree._Element, lane: str | None, lanes: dict[str, LaneMeta]) -> StepMeta:

@@ -16,6 +16,7 @@ from storage.models import ProcessDefinition
 
 __all__ = [
     "add",
+    "bpmn_xml_of",
     "find_by_sha",
     "get",
     "latest",
@@ -23,6 +24,7 @@ __all__ = [
     "list_latest",
     "list_versions",
     "sha_of",
+    "version_id",
 ]
 
 _FULL = (undefer(ProcessDefinition.bpmn_xml), undefer(ProcessDefinition.spec_json))
@@ -160,3 +162,19 @@ def latest_id(session: Session, process_id: str) -> int | None:
         .limit(1)
     )
     return session.scalar(stmt)
+
+
+def version_id(session: Session, process_id: str, version: int) -> int | None:
+    """Return the id of version ``version`` of ``process_id``, or ``None``; loads no XML."""
+    stmt = select(ProcessDefinition.id).where(
+        ProcessDefinition.process_id == process_id, ProcessDefinition.version == version
+    )
+    return session.scalar(stmt)
+
+
+def bpmn_xml_of(session: Session, definition_id: int) -> str:
+    """Return the BPMN XML of definition ``definition_id``. Raises ``ProcessNotFound``."""
+    xml = session.scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition_id))
+    if xml is None:
+        raise ProcessNotFound(definition_id)
+    return xml

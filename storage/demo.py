@@ -22,7 +22,7 @@ from storage.models import Role, RoleAlias, RoleMember, Unit, User
 from storage.org import normalize_role_name
 
 __all__ = [
-    "DEMO_PASSWORD", "DEMO_UNITS", "DemoRole", "DemoUnit", "DemoUser", "load_demo_org",
+    "DEMO_INSTANSI", "DEMO_PASSWORD", "DEMO_UNITS", "DemoRole", "DemoUnit", "DemoUser", "load_demo_org",
     "set_demo_passwords",
 ]
 
@@ -62,6 +62,9 @@ class DemoUnit:
 def _role(name: str, *users: tuple[str, str, str], aliases: tuple[str, ...] = ()) -> DemoRole:
     return DemoRole(name, tuple(DemoUser(*u) for u in users), aliases)
 
+
+DEMO_INSTANSI = "Pemerintah Kabupaten Contoh"
+"""The parent institution of every demo unit (``ALUR_INSTANSI`` of the demo server)."""
 
 BAGIAN_ORGANISASI = DemoUnit(
     code="bagian-organisasi",

@@ -61,3 +61,33 @@ def access_scene(database: Database, start: Callable[..., InstanceView], unit_co
         (ready,) = instances.complete_task(session, first.id, username=done_by[0]).ready_tasks
         ready_by = instances.candidates(session, ready.id)
     return AccessScene(view.id, view.title, first.id, ready.id, frozenset(done_by), frozenset(ready_by))
+
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ALUR_NS = "http://alur.dev/schema/bpmn/sop/1.0"
+
+
+def long_sop_xml(steps: int, lanes: int) -> bytes:
+    """A scratch SOP: steps walk across the lanes; every 4th step reviews and sends Tidak 3 rows back."""
+    lane_xml = "".join(f'<bpmn:lane id="L{i}" name="Peran {i}">' + "".join(
+        f"<bpmn:flowNodeRef>S{s}</bpmn:flowNodeRef>" + (f"<bpmn:flowNodeRef>G{s}</bpmn:flowNodeRef>" if s % 4 == 3 else "")
+        for s in range(steps) if s % lanes == i) + ("<bpmn:flowNodeRef>Start</bpmn:flowNodeRef>" if i == 0 else "")
+        + ("<bpmn:flowNodeRef>End</bpmn:flowNodeRef>" if i == (steps - 1) % lanes else "") + "</bpmn:lane>"
+        for i in range(lanes))
+    nodes, flows = ['<bpmn:startEvent id="Start"/>', '<bpmn:endEvent id="End"/>'], ['<bpmn:sequenceFlow id="F_s" sourceRef="Start" targetRef="S0"/>']
+    for s in range(steps):
+        review = s % 4 == 3
+        nodes.append(f'<bpmn:userTask id="S{s}" name="Langkah {s}"><bpmn:documentation>Langkah nomor {s} '
+                     f'{"memeriksa, jika setuju lanjut, jika tidak kembali" if review else "mengerjakan"}</bpmn:documentation>'
+                     + ('<bpmn:extensionElements><alur:review/></bpmn:extensionElements>' if review else "") + "</bpmn:userTask>")
+        after = f"S{s + 1}" if s + 1 < steps else "End"
+        if review:
+            nodes.append(f'<bpmn:exclusiveGateway id="G{s}"/>')
+            flows += [f'<bpmn:sequenceFlow id="F{s}" sourceRef="S{s}" targetRef="G{s}"/>',
+                      f'<bpmn:sequenceFlow id="F{s}y" name="Ya" sourceRef="G{s}" targetRef="{after}"/>',
+                      f'<bpmn:sequenceFlow id="F{s}t" name="Tidak" sourceRef="G{s}" targetRef="S{s - 3}"/>']
+        else:
+            flows.append(f'<bpmn:sequenceFlow id="F{s}" sourceRef="S{s}" targetRef="{after}"/>')
+    return (f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" xmlns:alur="{ALUR_NS}" id="D" targetNamespace="t">'
+            f'<bpmn:process id="sop_panjang" name="SOP Panjang" isExecutable="true"><bpmn:laneSet>{lane_xml}'
+            f'</bpmn:laneSet>{"".join(nodes)}{"".join(flows)}</bpmn:process></bpmn:definitions>').encode()

@@ -230,3 +230,34 @@ def test_impor_refuses_bad_input_in_indonesian(alur: Run, tmp_path: Path) -> Non
     assert result.returncode == 1
     assert result.stderr.startswith("Galat: PDF rusak")
     assert not (tmp_path / "x.bpmn").exists()
+def test_dokumen_writes_the_sop_ap_pdf_and_html(alur: Run, tmp_path: Path) -> None:
+    pdf, html = tmp_path / "lakip.pdf", tmp_path / "lakip.html"
+    result = alur("dokumen", "sop_penyusunan_lakip_dinas", "--versi", "1", "--unit", "dinas-kominfo",
+                  "--pdf", str(pdf), "--html", str(html), "--kertas", "f4", "--instansi", "Pemerintah Kabupaten Contoh")
+    assert result.returncode == 0, result.stderr
+    assert f"(sop_penyusunan_lakip_dinas v1), 12 langkah, 2 halaman F4 -> {pdf}" in result.stdout
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    page = html.read_text(encoding="utf-8")
+    assert "Pemerintah Kabupaten Contoh" in page and "Dinas Komunikasi dan Informatika Kabupaten Contoh" in page
+    assert "size: 330.0mm 215.0mm" in page
+
+
+def test_dokumen_without_a_file_writes_the_pdf_in_the_working_directory(alur: Run) -> None:
+    result = alur("dokumen", "sop_fgd")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("-> sop_fgd-v1.pdf")
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (("sop_tidak_ada",), 1, "Galat: Definisi proses 'sop_tidak_ada' tidak ditemukan"),
+    (("sop_fgd", "--versi", "7"), 1, "Galat: Definisi proses 'sop_fgd versi 7' tidak ditemukan"),
+    (("sop_fgd", "--unit", "unit-tidak-ada"), 1, "Galat: Unit kerja 'unit-tidak-ada' tidak ditemukan"),
+    (("sop_fgd", "--pdf", "/folder-tidak-ada/x.pdf"), 1, "Galat: tidak dapat menulis /folder-tidak-ada/x.pdf"),
+    (("sop_fgd", "--versi", "0"), 2, "--versi"),
+    (("sop_fgd", "--kertas", "Letter"), 2, "--kertas"),
+])
+def test_dokumen_refuses_unknown_or_malformed_input(alur: Run, args: tuple[str, ...], status: int,
+                                                    message: str) -> None:
+    result = alur("dokumen", *args)
+    assert result.returncode == status
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -522,6 +522,14 @@ review_tidak = "Step_01"
         ('text = "Mengerjakan"', 'text = "Mengerjakan"\nwaktu = "1 bulan"', "langkah Step_01: waktu '1 bulan'"),
         ('text = "Mengerjakan"', 'text = "Mengerjakan"\nreview_tdak = "Step_01"',
          "langkah Step_01: kunci tidak dikenal: review_tdak"),
+        ('unit_kind = "any"', 'unit_kind = "any"\ntanggal_efektif = "01-02-2026"',
+         "[sop]: 'tanggal_efektif' harus tanggal YYYY-MM-DD"),
+        ('unit_kind = "any"', 'unit_kind = "any"\ntanggal_revisi = "2026-02-30"',
+         "[sop]: 'tanggal_revisi' harus tanggal YYYY-MM-DD"),
+        ('unit_kind = "any"', 'unit_kind = "any"\ndisahkan_oleh = { nama = "A", nip = "1968 0412"}',
+         "[sop.disahkan_oleh]: nip harus 18 angka"),
+        ('unit_kind = "any"', 'unit_kind = "any"\ndisahkan_oleh = { nama = "A", pangkat = "IV/a"}',
+         "[sop.disahkan_oleh]: kunci tidak dikenal: pangkat"),
     ],
 )
 def test_generator_rejects_invalid_specs(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -555,3 +563,35 @@ review_tidak = "Step_01"
     inner, outer = back["Flow_Step_02_Tidak"], back["Flow_Step_03_Tidak"]
     assert outer[1][1] < inner[1][1], "the outer loop runs above the inner one"
     assert outer[-1][0] != inner[-1][0], "each loop enters Step_01 at its own point"
+
+
+IDENTITY_SPEC = SCRATCH_SPEC.replace('unit_kind = "any"\n', """unit_kind = "any"
+nomor = "800/12/SOP/2026"
+tanggal_pembuatan = 2026-01-05
+tanggal_revisi = "2026-03-01"
+tanggal_efektif = 2026-04-01
+disahkan_oleh = { jabatan = "Kepala Dinas", nama = "Dra. Siti Aminah, M.Si & Rekan <uji>", nip = "196804121990032004" }
+""")
+
+
+def test_identity_fields_are_generated_and_survive_bpmn_moddle(tmp_path: Path) -> None:
+    """Nomor, the three dates and Disahkan oleh reach alur:sop and survive a bpmn.io round trip."""
+    spec = tmp_path / "sop_uji.toml"
+    spec.write_text(IDENTITY_SPEC, encoding="utf-8")
+    result = _run_generator("--write", "--out-dir", tmp_path, spec)
+    assert result.returncode == 0, result.stderr
+    header = _process(_parse(tmp_path / "sop_uji.bpmn")).find("bpmn:extensionElements/alur:sop", NS)
+    assert {k: header.get(k) for k in ("nomor", "tanggalPembuatan", "tanggalRevisi", "tanggalEfektif")} == {
+        "nomor": "800/12/SOP/2026", "tanggalPembuatan": "2026-01-05", "tanggalRevisi": "2026-03-01",
+        "tanggalEfektif": "2026-04-01"}
+    signer = header.find("alur:disahkanOleh", NS)
+    assert dict(signer.attrib) == {"jabatan": "Kepala Dinas", "nama": "Dra. Siti Aminah, M.Si & Rekan <uji>",
+                                   "nip": "196804121990032004"}
+    node = shutil.which("node")
+    if node is None or not (REPO / "node_modules" / "bpmn-moddle").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail("node or node_modules/bpmn-moddle missing (CI=true)")
+        pytest.skip("node or node_modules/bpmn-moddle missing")
+    checked = subprocess.run([node, "tests/js/check_moddle.mjs", str(tmp_path / "sop_uji.bpmn")], cwd=REPO,
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0 and "1/1 file OK" in checked.stdout, checked.stdout + checked.stderr

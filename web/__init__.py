@@ -50,13 +50,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from engine.settings import load_settings
-    from web import api, auth, db, documents, errors, i18n, inbox, instances, sop_import, tasks
+    from web import api, auth, db, documents, errors, i18n, inbox, instances, sop_dokumen, sop_import, tasks
     from web.settings import load_web_settings
 
     settings = load_web_settings()
     app = Flask(__name__)
     app.config.from_mapping(
         ALUR_DATABASE_URL=load_settings().database_url,
+        ALUR_INSTANSI=load_settings().instansi,
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="alur_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -83,6 +84,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(sop_import.bp)
+    app.register_blueprint(sop_dokumen.bp)
     documents.init_app(app)
     api.init_app(app)
     app.after_request(_security_headers)

@@ -17,7 +17,7 @@ import click
 
 from engine.database import open_database
 from engine.settings import load_settings
-from storage.demo import DEMO_PASSWORD, DEMO_UNITS
+from storage.demo import DEMO_INSTANSI, DEMO_PASSWORD, DEMO_UNITS
 
 
 @click.command()
@@ -37,6 +37,7 @@ def main(host: str, port: int, no_setup: bool) -> None:
         finally:
             database.dispose()
     os.environ.setdefault("ALUR_SESSION_COOKIE_SECURE", "0")
+    os.environ.setdefault("ALUR_INSTANSI", DEMO_INSTANSI)  # shown on the demo units' SOP-AP documents
     app = create_app()
     click.echo(f"Basis data: {settings.database_url}")
     click.echo(f"Alur berjalan di http://{host}:{port}/  (Ctrl+C untuk berhenti)")

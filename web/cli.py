@@ -254,6 +254,50 @@ def impor(file: Path, keluar: Path | None, laporan: Path | None, process_id: str
             yield f"Laporan impor ditulis ke {laporan}"
 
     _emit(as_json, payload, lines)
+@main.command("dokumen")
+@click.argument("process_id")
+@click.option("--versi", type=click.IntRange(min=1), default=None, help="Versi SOP (bawaan: terbaru).")
+@click.option("--unit", "unit_code", default=None, help="Kode unit kerja yang namanya tampil, mis. dinas-kominfo.")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tulis PDF ke berkas ini.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tulis HTML (gaya cetak) ke berkas ini.")
+@click.option("--kertas", type=click.Choice(["A4", "F4"], case_sensitive=False), default="A4", show_default=True,
+              help="Ukuran kertas (lanskap).")
+@click.option("--instansi", default=None, help="Instansi induk unit (bawaan: ALUR_INSTANSI).")
+def dokumen(process_id: str, versi: int | None, unit_code: str | None, pdf_path: Path | None,
+            html_path: Path | None, kertas: str, instansi: str | None) -> None:
+    """Buat dokumen SOP-AP (Permenpan RB 35/2012) dari diagram: PDF dan/atau HTML.
+
+    Tanpa --pdf dan --html, PDF ditulis ke PROCESS_ID-vVERSI.pdf di folder kerja.
+    """
+    from engine.sop_document import document_for
+    from web import sop_render
+
+    with _database() as database, database.transaction() as session:
+        doc = document_for(session, process_id, version=versi, unit_code=unit_code,
+                           institution=instansi if instansi is not None else load_settings().instansi)
+    paper = sop_render.paper_named(kertas)
+    if pdf_path is None and html_path is None:
+        pdf_path = Path(f"{doc.process_id}-v{doc.version}.pdf")
+    outputs: list[tuple[Path, bytes]] = []
+    if pdf_path is not None:
+        rendered = sop_render.render_pdf(doc, paper=paper)
+        assert rendered.pdf is not None
+        outputs.append((pdf_path, rendered.pdf))
+    else:
+        rendered = sop_render.render_html(doc, paper=paper)
+    if html_path is not None:
+        outputs.append((html_path, rendered.html.encode("utf-8")))
+    pages = len(rendered.layouts)
+    for path, data in outputs:
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            click.echo(f"Galat: tidak dapat menulis {path}: {exc.strerror or exc}", err=True)
+            sys.exit(1)
+        click.echo(f"{doc.identity.nama_sop} ({doc.process_id} v{doc.version}), {len(doc.rows)} langkah, "
+                   f"{pages} halaman {paper.name} -> {path}")
 
 
 @main.command("demo")

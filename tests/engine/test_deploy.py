@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import instances
+from engine.catalog import latest_definition
 from engine.database import Database
 from engine.deploy import deploy_directory, deploy_sources
 from storage.errors import DeployError, UnsafeExpressionError
@@ -70,6 +71,13 @@ def diagram(*, pid: str = "sop_uji", ya: str = YA, prescript: str = "", next: st
     return (header + body).encode()
 
 
+def _with_sop(attrs: str, children: str = "") -> bytes:
+    """The small diagram with an alur:sop header carrying ``attrs`` and ``children``."""
+    header = f'<bpmn:extensionElements><alur:sop source="written" unitKind="any" {attrs}>{children}</alur:sop>' \
+             '</bpmn:extensionElements>'
+    return diagram().replace(b'isExecutable="true">', f'isExecutable="true">{header}'.encode(), 1)
+
+
 def _count(database: Database) -> int:
     with database.transaction() as session:
         return session.scalar(select(func.count()).select_from(ProcessDefinition)) or 0
@@ -123,6 +131,12 @@ BAD_INPUTS = {
         diagram(next='<bpmn:callActivity id="Call_1" name="Kirim" calledElement="sop_tidak_ada"/>', next_id="Call_1"),
         "sop_tidak_ada"),
     "gateway branch without condition": (diagram(ya=""), "tanpa kondisi"),
+    "malformed Tanggal Efektif": (_with_sop('tanggalEfektif="1-4-2026"'), "tanggalEfektif='1-4-2026' bukan tanggal"),
+    "impossible Tanggal Pembuatan": (_with_sop('tanggalPembuatan="2026-02-30"'), "bukan tanggal YYYY-MM-DD"),
+    "NIP of 17 digits": (_with_sop('nomor="1"', '<alur:disahkanOleh nama="A" nip="19680412199003200"/>'),
+                         "harus 18 angka"),
+    "two signers": (_with_sop('', '<alur:disahkanOleh nama="A"/><alur:disahkanOleh nama="B"/>'),
+                    "disahkanOleh lebih dari satu"),
     "schema violation": (diagram().replace(b"<bpmn:endEvent", b"<bpmn:endEventt").replace(b'id="End" name="Selesai"/>', b'id="End" name="Selesai"></bpmn:endEventt>'), ""),
 }
 
@@ -160,3 +174,17 @@ def test_code_in_diagrams_is_refused_at_deploy(empty_db: Database, attack: str, 
     assert info.value.line is not None and info.value.element_id is not None
     assert _count(empty_db) == 0
     assert not Path("/tmp/alur-pwned").exists()
+
+
+def test_identity_fields_are_stored_with_the_version(empty_db: Database) -> None:
+    """Nomor, tanggal and Disahkan oleh reach the stored ProcessMeta (and back from JSON)."""
+    data = _with_sop('nomor="800/1/2026" tanggalPembuatan="2026-01-05" tanggalEfektif="2026-02-01"',
+                     '<alur:disahkanOleh jabatan="Camat" nama="Budi" nip="196804121990031004"/>')
+    with empty_db.transaction() as session:
+        deploy_sources(session, {"uji.bpmn": data})
+        meta = latest_definition(session, "sop_uji").meta
+    assert (meta.nomor, meta.tanggal_pembuatan, meta.tanggal_revisi, meta.tanggal_efektif) == (
+        "800/1/2026", "2026-01-05", None, "2026-02-01")
+    assert meta.disahkan_oleh is not None
+    assert (meta.disahkan_oleh.jabatan, meta.disahkan_oleh.nama, meta.disahkan_oleh.nip) == (
+        "Camat", "Budi", "196804121990031004")

@@ -6,8 +6,8 @@
 //   1. import with bpmn-moddle plus the Alur descriptor (bpmn/alur-moddle.json), as
 //      bpmn-js does with `moddleExtensions: { alur }`: no import warnings allowed, and
 //      every alur:* element must be typed by the descriptor (no unknown attributes);
-//   2. export (toXML) and import again: the number of alur:* elements and every
-//      alur:mutuBaku's attributes must be unchanged;
+//   2. export (toXML) and import again: the number of alur:* elements and the
+//      attributes of every alur:mutuBaku, alur:sop and alur:disahkanOleh must be unchanged;
 //   3. the same import, export and re-import with a stock BpmnModdle() (no
 //      descriptor), as a stock bpmn.io does: no warnings, nothing lost there either.
 // Exit 1 (printing file + problems) if any file fails; a one-line summary at the end.
@@ -37,11 +37,12 @@ function countAlurElements(xml) {
   return (xml.match(/<alur:[A-Za-z]/g) || []).length;
 }
 
-/** Attributes of every <alur:mutuBaku> in document order, entities decoded, keys sorted. */
-function mutuBakuAttrs(xml) {
+/** Attributes of every <alur:TAG> in document order, entities decoded, keys sorted (xmlns left out). */
+function alurAttrs(xml, tag) {
   const result = [];
-  for (const [, attrs] of xml.matchAll(/<alur:mutuBaku\b([^>]*?)\/?>/g)) {
+  for (const [, attrs] of xml.matchAll(new RegExp(`<alur:${tag}\\b([^>]*?)\\/?>`, 'g'))) {
     const pairs = [...attrs.matchAll(/([A-Za-z_][\w.-]*)\s*=\s*"([^"]*)"/g)]
+      .filter(([, key]) => !key.startsWith('xmlns'))
       .map(([, key, value]) => [key, unescapeXml(value)])
       .sort(([a], [b]) => a.localeCompare(b));
     result.push(JSON.stringify(pairs));
@@ -88,10 +89,12 @@ async function roundTrip(moddle, definitions, xml, label) {
   const before = countAlurElements(xml);
   const after = countAlurElements(exported);
   if (before !== after) problems.push(`jumlah elemen alur berubah (${label}): ${before} -> ${after}`);
-  const mutuBefore = mutuBakuAttrs(xml);
-  const mutuAfter = mutuBakuAttrs(exported);
-  if (JSON.stringify(mutuBefore) !== JSON.stringify(mutuAfter)) {
-    problems.push(`atribut alur:mutuBaku berubah (${label}):\n      ${mutuBefore.join(' ')}\n   -> ${mutuAfter.join(' ')}`);
+  for (const tag of ['mutuBaku', 'sop', 'disahkanOleh']) {
+    const attrsBefore = alurAttrs(xml, tag);
+    const attrsAfter = alurAttrs(exported, tag);
+    if (JSON.stringify(attrsBefore) !== JSON.stringify(attrsAfter)) {
+      problems.push(`atribut alur:${tag} berubah (${label}):\n      ${attrsBefore.join(' ')}\n   -> ${attrsAfter.join(' ')}`);
+    }
   }
   return problems;
 }
