@@ -41,7 +41,7 @@ TIME_BUDGET_S = 30.0
 Seg = tuple[float, float, float, float]     # x0, y0, x1, y1 (y grows downwards)
 Box = tuple[float, float, float, float]     # x0, top, x1, bottom
 
-_HEADER_WORDS = re.compile(r"^(?:kegiatan|aktivitas|uraian)", re.IGNORECASE)
+_HEADER_WORDS = re.compile(r"(?:kegiatan|aktivitas|uraian)", re.IGNORECASE)
 _IDENTITY = ("Nomor SOP", "Tanggal Pembuatan", "Tanggal Revisi", "Tanggal Efektif", "Disahkan oleh", "Nama SOP")
 _HEADER_LISTS = {"dasar hukum": "dasarHukum", "kualifikasi pelaksana": "kualifikasiPelaksana",
                  "keterkaitan": "keterkaitan", "peralatan": "peralatan", "peringatan": "peringatan",
@@ -75,7 +75,17 @@ class _Columns:
 class _PlacedShape:
     shape: _Shape
     row: int                     # global row index
-    lane: int
+    lane: int                    # index into the Pelaksana columns; -1 for an off-page connector
+    letter: str | None = None    # an off-page connector's letter
+
+
+@dataclass
+class _Links:
+    """Tidak arrows found so far: complete ones, and those broken by a page break (by connector letter)."""
+
+    tidak: dict[int, int] = field(default_factory=dict)
+    pending: dict[int, tuple[str, bool, int]] = field(default_factory=dict)   # row -> (letter, labelled, page)
+    connector_targets: dict[tuple[int, str], int] = field(default_factory=dict)  # (page, letter) -> row
 
 
 @dataclass
@@ -148,7 +158,7 @@ def _read(pdf: Any, source: str, count: int, started: float) -> tuple[DraftSop, 
     pages: list[_Page] = []
     identity_words: list[list[dict[str, Any]]] = []
     chars = images = 0
-    tidak: dict[int, int] = {}
+    links = _Links()
     try:
         for page in pdf.pages:
             if time.monotonic() - started > TIME_BUDGET_S:
@@ -183,8 +193,8 @@ def _read(pdf: Any, source: str, count: int, started: float) -> tuple[DraftSop, 
             pages.append(current)
             _rows(page, words, columns, top, current, rows, report)
             shapes, segments = _drawing(page, columns, current)
-            placed.extend(_place(shapes, columns, current, report))
-            tidak.update(_tidak_links(shapes, segments, words, columns, current, placed, rows, report))
+            placed.extend(_place(shapes, words, columns, current, report))
+            _tidak_links(segments, words, current, placed, rows, links, report)
     except (PDFSyntaxError, PSException, PDFPasswordIncorrect, PDFEncryptionError, PdfminerException) as exc:
         raise SopImportError(f"PDF rusak atau tidak dapat dibaca ({type(exc).__name__})") from exc
     if columns is None:
@@ -196,15 +206,16 @@ def _read(pdf: Any, source: str, count: int, started: float) -> tuple[DraftSop, 
     if not rows:
         raise SopImportError("Tabel SOP ditemukan, tetapi tidak ada baris kegiatan yang terbaca")
     name, identity, header_fields = _identity(identity_words)
-    symbols = [Symbol(p.row, p.lane, p.shape.kind) for p in placed]
+    _resolve_connectors(links, rows, report)
+    symbols = [Symbol(p.row, p.lane, p.shape.kind) for p in placed if p.letter is None]
     draft = assemble(name or (pdf.metadata.get("Title") if isinstance(pdf.metadata.get("Title"), str) else None)
-                     or source, source, columns.names, rows, symbols, tidak, report)
+                     or source, source, columns.names, rows, symbols, links.tidak, report)
     draft.identity = identity
     draft.header = header_fields
     if not identity:
         report.add("info", "Bagian identitas (Nomor SOP, Tanggal, Disahkan oleh) tidak ditemukan")
     for key, value in identity.items():
-        report.add("info", f"Identitas dibaca — {key}: {value} (belum ada tempatnya di diagram; tidak dibawa)")
+        report.add("info", f"Identitas dibaca — {key}: {value}")
     return draft, report
 
 
@@ -214,10 +225,11 @@ def _find_header(words: list[dict[str, Any]]) -> tuple[float, float, float] | No
     The header is a Kegiatan (Aktivitas, Uraian) cell with "Pelaksana" or the Mutu Baku
     titles (Kelengkapan, Waktu, Output) beside it.
     """
-    kegiatan = [w for w in words if _HEADER_WORDS.match(w["text"])]
+    kegiatan = [w for w in words if _HEADER_WORDS.fullmatch(w["text"].strip(".:"))]
     pelaksana = [w for w in words if re.match(r"^pelaksana", w["text"], re.IGNORECASE)]
     titles = [w for w in words if re.match(r"^(?:kelengkapan|persyaratan|waktu|output|keluaran)$", w["text"],
                                            re.IGNORECASE)]
+    best: tuple[int, tuple[float, float, float]] | None = None
     for k in kegiatan:
         near = [p for p in pelaksana if -20 < p["top"] - k["top"] < 40 and not any(
             re.match(r"^kualifikasi", w["text"], re.IGNORECASE) and abs(w["top"] - p["top"]) < 2
@@ -226,13 +238,35 @@ def _find_header(words: list[dict[str, Any]]) -> tuple[float, float, float] | No
         if near or len(below) >= 2:
             top = min(k["top"], *(p["top"] for p in near), *(t["top"] for t in below))
             bottom = max([k["bottom"], *(t["bottom"] for t in below)])
-            return k["x0"], top, bottom
-    return None
+            score = len(near) + len(below)
+            if best is None or score > best[0]:
+                best = (score, (k["x0"], top, bottom))
+    return best[1] if best is not None else None
+
+
+def _h_spans(page: Any) -> list[tuple[float, float, float]]:
+    """Horizontal rules as (y, x0, x1): collinear segments (one per cell border, as HTML and
+    word-processor exports draw them) merged where they touch."""
+    rows: dict[int, list[tuple[float, float, float]]] = {}
+    for edge in page.horizontal_edges:
+        rows.setdefault(round(edge["top"] * 2), []).append((edge["top"], edge["x0"], edge["x1"]))
+    spans: list[tuple[float, float, float]] = []
+    for key in sorted(rows):
+        parts = sorted(rows[key], key=lambda part: part[1])
+        y, x0, x1 = parts[0]
+        for _, a, b in parts[1:]:
+            if a <= x1 + 2:
+                x1 = max(x1, b)
+            else:
+                spans.append((y, x0, x1))
+                x0, x1 = a, b
+        spans.append((y, x0, x1))
+    return spans
 
 
 def _long_h(page: Any, x0: float, x1: float, share: float = 0.6) -> list[float]:
-    ys = sorted(e["top"] for e in page.horizontal_edges
-                if min(e["x1"], x1) - max(e["x0"], x0) >= share * (x1 - x0))
+    """The y of every rule covering at least ``share`` of [x0, x1], top to bottom."""
+    ys = sorted(y for y, a, b in _h_spans(page) if min(b, x1) - max(a, x0) >= share * (x1 - x0))
     merged: list[float] = []
     for y in ys:
         if not merged or y - merged[-1] > 1.5:
@@ -242,13 +276,12 @@ def _long_h(page: Any, x0: float, x1: float, share: float = 0.6) -> list[float]:
 
 def _columns(page: Any, words: list[dict[str, Any]], header: tuple[float, float, float]) -> _Columns | None:
     _, top, keyword_bottom = header
-    edges = page.horizontal_edges
-    width = max((e["x1"] - e["x0"] for e in edges if abs(e["top"] - top) < 30), default=0.0)
+    near = [(a, b) for y, a, b in _h_spans(page) if abs(y - top) < 30]
+    width = max((b - a for a, b in near), default=0.0)
     if width <= 0:
         return None
-    spans = [e for e in edges if e["x1"] - e["x0"] >= 0.6 * width]
-    table_x0 = min(e["x0"] for e in spans)
-    table_x1 = max(e["x1"] for e in spans)
+    table_x0 = min(a for a, b in near if b - a >= 0.6 * width)
+    table_x1 = max(b for a, b in near if b - a >= 0.6 * width)
     below = [y for y in _long_h(page, table_x0, table_x1) if y > keyword_bottom - 0.5]
     if not below:
         return None
@@ -271,7 +304,7 @@ def _columns(page: Any, words: list[dict[str, Any]], header: tuple[float, float,
         keyword = [t for t in lines if _is_keyword(t)]
         names = [re.sub(r"^pelaksana\s*:\s*", "", t, flags=re.IGNORECASE) for t in lines if not _is_keyword(t)]
         texts_a.append(keyword[-1] if keyword else "")
-        texts_b.append(" ".join(n for n in names if n))
+        texts_b.append(_join([n for n in names if n]))
     classified = classify_header([texts_a, texts_b])
     if classified is None or not classified.roles:
         return None
@@ -296,6 +329,18 @@ def _lines(words: Iterable[dict[str, Any]]) -> list[str]:
     return [" ".join(w["text"] for w in sorted(line, key=lambda w: w["x0"])) for line in lines]
 
 
+def _join(lines: list[str]) -> str:
+    """A cell's wrapped lines as one text: no space where a line broke after "/" or inside a
+    hyphenated word ("surat/" + "dokumen", "masing-" + "masing")."""
+    text = ""
+    for line in lines:
+        if text and (text.endswith("/") or (text.endswith("-") and text[-2:-1].isalpha() and line[:1].islower())):
+            text += line
+        else:
+            text = f"{text} {line}" if text else line
+    return text
+
+
 def _same_columns(page: Any, columns: _Columns) -> bool:
     xs = [e["x0"] for e in page.vertical_edges]
     hits = sum(1 for b in columns.bounds if any(abs(x - b) < 1.5 for x in xs))
@@ -313,7 +358,7 @@ def _rows(page: Any, words: list[dict[str, Any]], columns: _Columns, top: float,
         for i in range(len(columns.bounds) - 1):
             inside = [w for w in words if columns.bounds[i] <= (w["x0"] + w["x1"]) / 2 < columns.bounds[i + 1]
                       and upper <= (w["top"] + w["bottom"]) / 2 < lower]
-            cells[i] = " ".join(_lines(inside))
+            cells[i] = _join(_lines(inside))
 
         kegiatan, label = cells.get(header.kegiatan) or None, _cell(cells, header.no)
         if not kegiatan:
@@ -357,7 +402,7 @@ def _drawing(page: Any, columns: _Columns, current: _Page) -> tuple[list[_Shape]
 
     for rect in page.rects:
         box = (rect["x0"], rect["top"], rect["x1"], rect["bottom"])
-        if rect["width"] >= 8 and rect["height"] >= 6 and inside(box) and rect["height"] < 0.95 * (bottom - top):
+        if rect["width"] >= 8 and rect["height"] >= 6 and inside(box) and not _fills_cell(box, columns, current):
             shapes.append(_Shape("rect", box))
     for curve in page.curves:
         box = (curve["x0"], curve["top"], curve["x1"], curve["bottom"])
@@ -387,6 +432,15 @@ def _drawing(page: Any, columns: _Columns, current: _Page) -> tuple[list[_Shape]
             segments.append(seg)
     shapes.extend(_line_diamonds(diagonals))
     return shapes, segments
+
+
+def _fills_cell(box: Box, columns: _Columns, current: _Page) -> bool:
+    """True for a cell's background or border rectangle (as wide as its column or as tall as its row)."""
+    col = columns.index((box[0] + box[2]) / 2)
+    if col is not None and box[2] - box[0] >= columns.bounds[col + 1] - columns.bounds[col] - 1.5:
+        return True
+    return any(box[3] - box[1] >= band[3] - band[1] - 1.5 for _, band in current.rows
+               if band[1] - 1 <= (box[1] + box[3]) / 2 <= band[3] + 1)
 
 
 def _on_ruling(seg: Seg, columns: _Columns, current: _Page) -> bool:
@@ -434,15 +488,23 @@ def _near(a: tuple[float, float], b: tuple[float, float], tolerance: float = 2.5
     return abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance
 
 
-def _place(shapes: list[_Shape], columns: _Columns, current: _Page, report: ImportReport) -> list[_PlacedShape]:
+def _place(shapes: list[_Shape], words: list[dict[str, Any]], columns: _Columns, current: _Page,
+           report: ImportReport) -> list[_PlacedShape]:
+    """Symbols in their row and Pelaksana column; off-page connectors with their letter."""
     role_cols = [c for c, _ in columns.header.roles]
     placed = []
     for shape in shapes:
-        if shape.kind == "connector":
-            continue
         cx, cy = shape.centre
         col = columns.index(cx)
-        row = next((index for index, band in current.rows if band[1] <= cy < band[3]), None)
+        row = next((index for index, band in current.rows if band[1] - 1 <= cy < band[3] + 1), None)
+        if shape.kind == "connector":
+            x0, top, x1, bottom = shape.box
+            letter = next((w["text"] for w in words if re.fullmatch(r"[A-Z]{1,2}", w["text"])
+                           and x0 - 1 <= (w["x0"] + w["x1"]) / 2 <= x1 + 1
+                           and top - 1 <= (w["top"] + w["bottom"]) / 2 <= bottom + 1), None)
+            if letter is not None and row is not None:
+                placed.append(_PlacedShape(shape, row, -1, letter))
+            continue
         if col not in role_cols or row is None:
             report.add("peringatan", "Simbol di luar kolom Pelaksana atau di luar baris kegiatan: diabaikan",
                        page=current.number)
@@ -451,34 +513,62 @@ def _place(shapes: list[_Shape], columns: _Columns, current: _Page, report: Impo
     return placed
 
 
-def _tidak_links(shapes: list[_Shape], segments: list[Seg], words: list[dict[str, Any]], columns: _Columns,
-                 current: _Page, placed: list[_PlacedShape], rows: list[TableRow],
-                 report: ImportReport) -> dict[int, int]:
-    """Follow the lines leaving each diamond on this page; the "Tidak" one gives the target row."""
+def _tidak_links(segments: list[Seg], words: list[dict[str, Any]], current: _Page,
+                 placed: list[_PlacedShape], rows: list[TableRow], links: _Links, report: ImportReport) -> None:
+    """Follow the lines leaving each diamond on this page; the "Tidak" one gives the target row.
+
+    A line ending at an off-page connector is completed by :func:`_resolve_connectors` from the
+    connector with the same letter on another page.
+    """
     on_page = [p for p in placed if any(p.row == index for index, _ in current.rows)]
     tidak_words = [((w["x0"] + w["x1"]) / 2, (w["top"] + w["bottom"]) / 2) for w in words
                    if re.fullmatch(r"tidak", w["text"], re.IGNORECASE)]
-    links: dict[int, int] = {}
+    for connector in (p for p in on_page if p.letter is not None):
+        for _path, reached in _paths(connector, segments, on_page, current.heads):
+            if reached is not None and reached.letter is None:
+                links.connector_targets[(current.number, connector.letter or "")] = reached.row
     for diamond in (p for p in on_page if p.shape.kind == "diamond"):
-        for path, reached in _paths(diamond, segments, on_page):
-            if reached is None or reached.row == diamond.row:
+        for path, reached in _paths(diamond, segments, on_page, current.heads):
+            if reached is None or reached.row == diamond.row and reached.letter is None:
                 continue
             start = next(p for p in ((path[0][0], path[0][1]), (path[0][2], path[0][3]))
                          if _touches(p, diamond.shape.box, 2.5))
             if any(_near(start, head, 6.0) for head in current.heads):
                 continue                               # an arrow coming into the diamond
             labelled = any(_seg_distance(seg, point) <= 12 for seg in path[:2] for point in tidak_words)
-            if labelled or reached.row < diamond.row:
-                if reached.row > diamond.row:
-                    report.add("peringatan", f"Panah 'Tidak' menuju baris sesudahnya ({rows[reached.row].label})",
-                               page=current.number, row=rows[diamond.row].label)
-                    continue
-                links[diamond.row] = reached.row
-                how = "berlabel 'Tidak'" if labelled else "tanpa label, kembali ke baris sebelumnya"
-                report.add("info" if labelled else "dugaan",
-                           f"Panah 'Tidak' ({how}) ke baris {rows[reached.row].label}",
-                           page=current.number, row=rows[diamond.row].label)
-    return links
+            if reached.letter is not None:
+                links.pending[diamond.row] = (reached.letter, labelled, current.number)
+                continue
+            _link(diamond.row, reached.row, labelled, current.number, rows, links, report)
+
+
+def _link(source: int, target: int, labelled: bool, page: int, rows: list[TableRow], links: _Links,
+          report: ImportReport) -> None:
+    if not labelled and target > source:
+        return                                          # the Ya arrow to a later row
+    if target > source:
+        report.add("peringatan", f"Panah 'Tidak' menuju baris sesudahnya ({rows[target].label})",
+                   page=page, row=rows[source].label)
+        return
+    links.tidak[source] = target
+    how = "berlabel 'Tidak'" if labelled else "tanpa label, kembali ke baris sebelumnya"
+    report.add("info" if labelled else "dugaan", f"Panah 'Tidak' ({how}) ke baris {rows[target].label}",
+               page=page, row=rows[source].label)
+
+
+def _resolve_connectors(links: _Links, rows: list[TableRow], report: ImportReport) -> None:
+    """Complete arrows broken by a page break through the off-page connectors' letters."""
+    for source, (letter, labelled, page) in sorted(links.pending.items()):
+        target = next((row for (other, found), row in links.connector_targets.items()
+                       if found == letter and other != page), None)
+        if target is None:
+            report.add("tidak terbaca", f"Penghubung antarhalaman {letter!r} dari keputusan ini tidak ditemukan "
+                                        "pasangannya", page=page, row=rows[source].label)
+            continue
+        if labelled or target < source:
+            report.add("info", f"Panah melewati pergantian halaman lewat penghubung {letter!r}", page=page,
+                       row=rows[source].label)
+        _link(source, target, labelled, page, rows, links, report)
 
 
 def _seg_distance(seg: Seg, point: tuple[float, float]) -> float:
@@ -494,9 +584,10 @@ def _touches(point: tuple[float, float], box: Box, tolerance: float = 4.0) -> bo
     return box[0] - tolerance <= point[0] <= box[2] + tolerance and box[1] - tolerance <= point[1] <= box[3] + tolerance
 
 
-def _paths(diamond: _PlacedShape, segments: list[Seg],
-           placed: list[_PlacedShape]) -> Iterable[tuple[list[Seg], _PlacedShape | None]]:
-    """Each chain of connected segments leaving the diamond, and the first other symbol it reaches."""
+def _paths(diamond: _PlacedShape, segments: list[Seg], placed: list[_PlacedShape],
+           heads: list[tuple[float, float]]) -> Iterable[tuple[list[Seg], _PlacedShape | None]]:
+    """Each chain of connected segments leaving the diamond, and the first other symbol it reaches
+    (an arrowhead at a chain's end bridges the gap between the line and the symbol)."""
     used: set[int] = set()
     for start, seg in enumerate(segments):
         ends = [(seg[0], seg[1]), (seg[2], seg[3])]
@@ -508,7 +599,8 @@ def _paths(diamond: _PlacedShape, segments: list[Seg],
         frontier = [far]
         while frontier and reached is None and len(path) < 40:
             point = frontier.pop()
-            hit = next((p for p in placed if p is not diamond and _touches(point, p.shape.box)), None)
+            reach = 9.0 if any(_near(point, head, 5.0) for head in heads) else 4.0
+            hit = next((p for p in placed if p is not diamond and _touches(point, p.shape.box, reach)), None)
             if hit is not None:
                 reached = hit
                 break
@@ -521,6 +613,34 @@ def _paths(diamond: _PlacedShape, segments: list[Seg],
                     path.append(other)
                     frontier.append(b if _near(point, a) else a)
         yield path, reached
+
+
+def _continued(lines: list[list[dict[str, Any]]], index: int, value: str) -> list[str]:
+    """Lines below an identity value that continue it (wrapped in its cell): starting where it starts."""
+    count = len(value.split())
+    line = lines[index]
+    found: list[str] = []
+    if count > len(line) or line[len(line) - count]["text"] != value.split()[0]:
+        return found
+    start = line[len(line) - count]["x0"]
+    for line in lines[index + 1:index + 4]:
+        here = [w for w in line if w["x0"] >= start - 2]
+        text = " ".join(w["text"] for w in here)
+        if not here or abs(here[0]["x0"] - start) > 2 or re.match(r"^nip\b", text, re.IGNORECASE) or any(
+                label.casefold() in " ".join(w["text"] for w in line).casefold() for label in _IDENTITY):
+            break
+        if line[0]["x0"] < start - 2:       # a label cell on this line: another field
+            break
+        found.append(text)
+    return found
+
+
+def _header_label(line: list[dict[str, Any]], index: int) -> str | None:
+    """The ``alur:sop`` child a header label starting at word ``index`` names ("Dasar Hukum:" ...)."""
+    text = " ".join(w["text"] for w in line[index:index + 3]).casefold()
+    if index and line[index - 1]["text"].casefold().startswith(("kualifikasi", "pencatatan")):
+        return None
+    return next((v for k, v in _HEADER_LISTS.items() if text.startswith(k)), None)
 
 
 def _identity(pages: list[list[dict[str, Any]]]) -> tuple[str | None, dict[str, str], dict[str, list[str]]]:
@@ -537,33 +657,56 @@ def _identity(pages: list[list[dict[str, Any]]]) -> tuple[str | None, dict[str, 
                 lines.append([word])
         for line in lines:
             line.sort(key=lambda w: w["x0"])
+        for index, line in enumerate(lines):
             text = " ".join(w["text"] for w in line)
             for label in _IDENTITY:
                 position = text.casefold().find(label.casefold())
-                if position < 0:
+                if position < 0 or label in identity:
                     continue
                 rest = text[position + len(label):].strip(" :")
                 rest = re.split(r"\s{2,}|(?=\b(?:" + "|".join(_IDENTITY) + r")\b)", rest)[0].strip(" :")
                 if rest:
-                    identity.setdefault(label, rest)
-        for index, line in enumerate(lines):
-            for word_index, word in enumerate(line):
-                label_text = " ".join(w["text"] for w in line[word_index:word_index + 3]).casefold()
-                key = next((v for k, v in _HEADER_LISTS.items() if label_text.startswith(k)), None)
-                if key is None:
+                    wrapped = _continued(lines, index, rest) if label == "Nama SOP" else []
+                    identity[label] = _join([rest, *wrapped])
+        labels = [(index, word_index, key) for index, line in enumerate(lines)
+                  for word_index, word in enumerate(line)
+                  for key in [_header_label(line, word_index)] if key is not None]
+        for index, word_index, key in labels:
+            x = lines[index][word_index]["x0"]
+            right = min((lines[i][w]["x0"] for i, w, _ in labels if i == index and lines[i][w]["x0"] > x + 5),
+                        default=10_000.0)
+            below = [j for j, _, _ in labels if j > index and any(
+                x - 5 <= lines[j][w]["x0"] < right for jj, w, _ in labels if jj == j)]
+            stop = min(below, default=len(lines))
+            entries: list[str] = []
+            numbered_x: float | None = None
+            for follow in lines[index + 1:stop]:
+                entry = sorted((w for w in follow if x - 2 <= w["x0"] < right - 2), key=lambda w: w["x0"])
+                if not entry:
                     continue
-                x = word["x0"]
-                for follow in lines[index + 1:index + 12]:
-                    entry = [w for w in follow if x - 2 <= w["x0"] and w["x0"] < x + 300]
-                    if not entry:
-                        continue
-                    first = min(entry, key=lambda w: w["x0"])
-                    if abs(first["x0"] - x) > 40:
-                        continue
-                    entry_text = " ".join(w["text"] for w in sorted(entry, key=lambda w: w["x0"]))
-                    if not re.match(r"^\d+\s*[.)]", entry_text):
-                        break
-                    header.setdefault(key, []).append(re.sub(r"^\d+\s*[.)]\s*", "", entry_text))
+                text = " ".join(w["text"] for w in entry)
+                number = re.match(r"^\d+\s*[.)]\s*", text)
+                if number:
+                    numbered_x = entry[0]["x0"]
+                    entries.append(text[number.end():])
+                elif entries and (numbered_x is None or entry[0]["x0"] > numbered_x + 3):
+                    entries[-1] = _join([entries[-1], text])
+                elif not entries:
+                    entries.append(text)
+                else:
+                    break
+            if entries:
+                header.setdefault(key, []).extend(entries)
+        for index, line in enumerate(lines):
+            text = " ".join(w["text"] for w in line)
+            nip = re.search(r"\bNIP\.?\s*:?\s*([\d ]{8,30})", text)
+            if nip and "NIP" not in identity:
+                identity["NIP"] = re.sub(r"\s", "", nip.group(1))
+                start = next(w["x0"] for w in line if w["text"].upper().startswith("NIP"))
+                above = [w for w in lines[index - 1] if abs(w["x0"] - start) < 60 or w["x0"] > start] if index else []
+                candidate = " ".join(w["text"] for w in above if w["x0"] >= start - 2)
+                if candidate and not any(label.casefold() in candidate.casefold() for label in _IDENTITY):
+                    identity["Nama pengesah"] = candidate
     if "Nama SOP" in identity:
         name = identity.pop("Nama SOP")
     return name, identity, header

@@ -10,6 +10,7 @@ lays it out with full BPMNDI.
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -87,6 +88,59 @@ def settle(draft: DraftSop, report: ImportReport, known_sops: Mapping[str, str])
                 row.tidak = target
                 report.add("dugaan", f"Arah 'Tidak' tidak terbaca; kembali ke langkah sebelumnya "
                                      f"(baris {draft.rows[target].label})", page=row.page, row=row.label)
+
+
+_BULAN = {name: number for number, name in enumerate(
+    ("januari", "februari", "maret", "april", "mei", "juni", "juli", "agustus", "september", "oktober",
+     "november", "desember"), start=1)}
+_BULAN.update({"agu": 8, "agt": 8, "okt": 10, "des": 12, "feb": 2, "jan": 1, "mar": 3, "apr": 4, "jun": 6,
+               "jul": 7, "sep": 9, "nov": 11, "nop": 11, "nopember": 11, "pebruari": 2})
+
+
+def iso_date(text: str) -> str | None:
+    """An Indonesian date as ISO ``YYYY-MM-DD``: "2 Januari 2026", "02-01-2026", "2026-01-02"; else None."""
+    text = text.strip().casefold()
+    found = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if found:
+        year, month, day = (int(v) for v in found.groups())
+    elif found := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text):
+        day, month, year = (int(v) for v in found.groups())
+    elif found := re.fullmatch(r"(\d{1,2})\s+([a-z]+)\.?\s+(\d{4})", text):
+        day, year = int(found.group(1)), int(found.group(3))
+        month = _BULAN.get(found.group(2), 0)
+    else:
+        return None
+    try:
+        return datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _identity(draft: DraftSop, report: ImportReport) -> dict[str, Any]:
+    """The identity fields the diagram format carries (``alur:sop`` nomor, tanggal..., disahkanOleh)."""
+    found: dict[str, Any] = {}
+    identity = draft.identity
+    if identity.get("Nomor SOP") and identity["Nomor SOP"].strip() not in ("-", ""):
+        found["nomor"] = identity["Nomor SOP"].strip()
+    for label, key in (("Tanggal Pembuatan", "tanggal_pembuatan"), ("Tanggal Revisi", "tanggal_revisi"),
+                       ("Tanggal Efektif", "tanggal_efektif")):
+        value = identity.get(label, "").strip()
+        if value in ("", "-"):
+            continue
+        iso = iso_date(value)
+        if iso is None:
+            report.add("tidak terbaca", f"{label} {value!r} bukan tanggal yang dapat dibaca: tidak dibawa")
+        else:
+            found[key] = iso
+    signer = {"jabatan": identity.get("Disahkan oleh"), "nama": identity.get("Nama pengesah"),
+              "nip": identity.get("NIP")}
+    if signer["nip"] is not None and not re.fullmatch(r"\d{18}", signer["nip"]):
+        report.add("tidak terbaca", f"NIP {signer['nip']!r} bukan 18 angka: tidak dibawa")
+        signer["nip"] = None
+    signer = {k: v.strip() for k, v in signer.items() if v and v.strip() not in ("", "-")}
+    if signer:
+        found["disahkan_oleh"] = signer
+    return found
 
 
 def _lane_id(name: str, used: set[str]) -> str:
@@ -186,6 +240,7 @@ def write_bpmn(draft: DraftSop, report: ImportReport, *, known_ids: set[str],
     for key in ("peringatan", "pencatatan"):
         if draft.header.get(key):
             sop[key] = "; ".join(draft.header[key])
+    sop.update(_identity(draft, report))
     lanes = [{"id": lane_ids[i], "name": lane.name, "team": i in teams} for i, lane in enumerate(draft.lanes)]
     try:
         spec = validate_spec({"sop": sop, "lanes": lanes, "steps": steps}, known_ids, sources=("impor:",))

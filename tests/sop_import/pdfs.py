@@ -81,7 +81,8 @@ def to_pdf(diagram: Diagram, names: dict[str, str], layout: Layout | None = None
     def identity(top: float) -> float:
         rows = [("Nomor SOP", "SOP-2-17/17000/2026"), ("Tanggal Pembuatan", "2 Januari 2026"),
                 ("Tanggal Revisi", "-"), ("Tanggal Efektif", "5 Januari 2026"),
-                ("Disahkan oleh", "Kepala Dinas"), ("Nama SOP", diagram.name)]
+                ("Disahkan oleh", "Kepala Dinas"), ("", "Drs. Budi Santoso, M.Si"),
+                ("", "NIP. 197001011990031001"), ("Nama SOP", diagram.name)]
         x0, x1, x2 = width / 2, width / 2 + 110, width - MARGIN
         c.setFont("Helvetica-Bold", 9)
         c.drawString(MARGIN, top - 14, "PEMERINTAH KABUPATEN CONTOH")

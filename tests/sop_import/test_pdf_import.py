@@ -74,6 +74,11 @@ def test_pdf_layouts(layout: Layout, process_id: str) -> None:
     if layout.identity != "none":
         assert result.draft.identity["Nomor SOP"] == "SOP-2-17/17000/2026"
         assert result.draft.header["dasarHukum"] == ["Peraturan Menteri PANRB Nomor 35 Tahun 2012"]
+        assert result.draft.header["kualifikasiPelaksana"] == ["Memahami tugas pokok dan fungsi"]
+        assert b'nomor="SOP-2-17/17000/2026" tanggalPembuatan="2026-01-02"' in result.bpmn
+        assert b'tanggalEfektif="2026-01-05"' in result.bpmn and b"tanggalRevisi" not in result.bpmn
+        assert (b'<alur:disahkanOleh jabatan="Kepala Dinas" nama="Drs. Budi Santoso, M.Si" '
+                b'nip="197001011990031001"/>') in result.bpmn
 
 
 def test_joint_step_goes_to_the_first_column_and_names_the_others() -> None:
