@@ -100,5 +100,7 @@ def import_document(data: bytes, filename: str, known_sops: Mapping[str, str],
         pid, bpmn = write_bpmn(draft, report, known_ids=set(known_sops), process_id=process_id,
                                taken=taken)
         taken.add(pid)
+        order = {row.label: index for index, row in enumerate(draft.rows)}
+        report.findings.sort(key=lambda f: -1 if f.row is None else order.get(f.row, len(order)))
         results.append(ImportedSop(pid, draft, report, bpmn))
     return results
