@@ -26,12 +26,13 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from engine import catalog
-from engine.sop import BPMN_NS, Pengesahan, ProcessMeta
+from engine.sop import BPMN_NS, Pengesahan, ProcessMeta, read_process_meta
 from storage import definitions, org
 from storage.errors import DeployError, ProcessNotFound
 
 __all__ = [
     "Decision", "DocFlow", "Identity", "Row", "SopDocument", "Terminal", "build_document", "document_for",
+    "document_from_bpmn",
 ]
 
 _NS = {"bpmn": BPMN_NS}
@@ -127,7 +128,11 @@ class DocFlow:
 
 @dataclass(frozen=True)
 class SopDocument:
-    """Everything an SOP-AP document shows, independent of paper size and geometry."""
+    """Everything an SOP-AP document shows, independent of paper size and geometry.
+
+    ``row_of`` maps a row's step id to its row index; ``unit_kind`` is the SOP's
+    ``alur:sop unitKind`` (bagian, dinas, kecamatan, any).
+    """
 
     process_id: str
     version: int | None
@@ -137,6 +142,7 @@ class SopDocument:
     terminals: tuple[Terminal, ...]
     flows: tuple[DocFlow, ...]
     row_of: dict[str, int] = field(default_factory=dict)
+    unit_kind: str = "any"
 
     def symbol_row(self, symbol_id: str) -> int:
         """The row index that holds symbol ``symbol_id`` (a step or a terminal)."""
@@ -198,6 +204,27 @@ def build_document(bpmn_xml: bytes, meta: ProcessMeta, *, version: int | None = 
         raise DeployError(f"proses {meta.process_id!r} tidak ada dalam XML (process not in the XML)")
     return _Builder(process, meta, called_names or {}).build(
         version, _identity(meta, unit_name, institution))
+
+
+def document_from_bpmn(bpmn_xml: bytes, *, version: int | None = None,
+                       called_names: Mapping[str, str] | None = None, unit_name: str | None = None,
+                       institution: str | None = None) -> SopDocument:
+    """The document of the first executable process in a BPMN file (no database), e.g. a draft.
+
+    Same arguments as :func:`build_document` without ``meta``, which is read
+    from the XML. Raises ``DeployError`` for malformed XML or a file without an
+    executable process.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(bpmn_xml, parser)
+    except etree.XMLSyntaxError as exc:
+        raise DeployError(f"XML tidak valid: {exc.msg}", line=exc.lineno) from exc
+    process = next((p for p in root.iterfind("bpmn:process", _NS) if p.get("isExecutable") != "false"), None)
+    if process is None:
+        raise DeployError("tidak ada proses yang dapat dijalankan dalam XML (no executable process)")
+    return build_document(bpmn_xml, read_process_meta(process), version=version, called_names=called_names,
+                          unit_name=unit_name, institution=institution)
 
 
 def _identity(meta: ProcessMeta, unit_name: str | None, institution: str | None) -> Identity:
@@ -315,6 +342,7 @@ class _Builder:
         return SopDocument(
             process_id=self.meta.process_id, version=version, identity=identity,
             lanes=tuple(self.lane_names), rows=rows, terminals=terminals, flows=tuple(flows), row_of=row_of,
+            unit_kind=self.meta.unit_kind,
         )
 
     def _row(self, index: int, node_id: str, gateway_id: str | None) -> Row:

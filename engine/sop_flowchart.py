@@ -300,7 +300,7 @@ class _Router:
         column, track = self.tracks[flow.id]
         x = self.track_x(column, track)
         if exit_right:
-            start = (source.x + source.w, source.cy) if source.kind != "diamond" else (source.x + source.w, source.cy)
+            start = (source.x + source.w, source.cy)  # a diamond's right vertex, a box's right side
             out = [start, (x, start[1])]
         else:
             start = (source.cx, source.y + source.h)

@@ -18,10 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from lxml import etree
-
-from engine.sop import BPMN_NS, read_process_meta
-from engine.sop_document import build_document
+from engine.sop_document import document_from_bpmn
 from storage.demo import DEMO_INSTANSI, DEMO_UNITS
 from web import sop_render
 
@@ -37,21 +34,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--png", action="store_true", help="also write PNG pages with pdftoppm")
     parser.add_argument("sops", nargs="*", help="process ids (default: every diagram in bpmn/)")
     args = parser.parse_args(argv)
-    paths = sorted((REPO / "bpmn").glob("*.bpmn"))
-    if args.sops:
-        paths = [p for p in paths if p.stem in args.sops]
-    names = {p.stem: etree.parse(str(p)).getroot().find(f"{{{BPMN_NS}}}process").get("name") for p in paths}
+    every = sorted((REPO / "bpmn").glob("*.bpmn"))
+    paths = [p for p in every if p.stem in args.sops] if args.sops else every
+    names = {p.stem: document_from_bpmn(p.read_bytes()).identity.nama_sop for p in every}
     args.out.mkdir(parents=True, exist_ok=True)
     pdftoppm = shutil.which("pdftoppm")
     if args.png and pdftoppm is None:
         print("pdftoppm tidak ada (apt-get install poppler-utils): PNG dilewati", file=sys.stderr)
+    started = time.perf_counter()
+    import weasyprint  # the first import loads Pango and fontconfig: timed apart from the documents
+
+    print(f"WeasyPrint {weasyprint.__version__} dimuat dalam {time.perf_counter() - started:.2f} s")
     failed = 0
     for path in paths:
         data = path.read_bytes()
-        process = etree.fromstring(data).find(f"{{{BPMN_NS}}}process")
-        meta = read_process_meta(process)
-        doc = build_document(data, meta, version=1, called_names=names, unit_name=UNIT_OF_KIND.get(meta.unit_kind),
-                             institution=DEMO_INSTANSI)
+        kind = document_from_bpmn(data).unit_kind
+        doc = document_from_bpmn(data, version=1, called_names=names, unit_name=UNIT_OF_KIND.get(kind),
+                                 institution=DEMO_INSTANSI)
         started = time.perf_counter()
         try:
             rendered = sop_render.render_pdf(doc, paper=sop_render.paper_named(args.kertas))

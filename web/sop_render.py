@@ -81,7 +81,6 @@ class _Columns:
 
     widths: tuple[float, ...]
     lanes: int
-    paper: Paper
 
     @property
     def flow_left(self) -> float:
@@ -95,9 +94,6 @@ class _Columns:
     def lane_widths(self) -> tuple[float, ...]:
         return self.widths[2:2 + self.lanes]
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.paper, name)
-
 
 def _columns(paper: Paper, lanes: int) -> _Columns:
     total = paper.content_w
@@ -109,7 +105,7 @@ def _columns(paper: Paper, lanes: int) -> _Columns:
     kegiatan = total - sum(fixed.values()) - lane_w * lanes
     widths = (fixed["no"], kegiatan, *([lane_w] * lanes), fixed["kelengkapan"], fixed["waktu"], fixed["output"],
               fixed["keterangan"])
-    return _Columns(widths=widths, lanes=lanes, paper=paper)
+    return _Columns(widths=widths, lanes=lanes)
 
 
 def _tanggal_id(value: str | None) -> str:
@@ -157,7 +153,8 @@ class _Page:
 
 @dataclass(frozen=True)
 class RenderedDocument:
-    """The final HTML, its page layouts, and (for checks) the planned and rendered row tops in px."""
+    """The final HTML, the layout of each page (rows, symbols, arrows in px) and, from
+    :func:`render_pdf`, the PDF bytes (``None`` from :func:`render_html`)."""
 
     html: str
     layouts: list[PageLayout]
@@ -168,13 +165,13 @@ def _refuse_urls(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError(f"dokumen SOP tidak memuat sumber luar: {url}")
 
 
-def _template_html(doc: SopDocument, columns: _Columns, pages: Iterable[_Page], *, measure: bool,
+def _template_html(doc: SopDocument, paper: Paper, columns: _Columns, pages: Iterable[_Page], *, measure: bool,
                    nonce: str | None = None, toolbar: Markup | None = None) -> str:
     identity = doc.identity
     footer = identity.nama_sop + (f" — Nomor {identity.nomor}" if identity.nomor else "")
     return _ENV.get_template("sop/dokumen.html").render(
-        identity=identity, lanes=doc.lanes, paper=columns, pages=list(pages), measure=measure, nonce=nonce,
-        toolbar=toolbar, footer_left=footer,
+        identity=identity, lanes=doc.lanes, paper=paper, columns=columns, pages=list(pages), measure=measure,
+        nonce=nonce, toolbar=toolbar, footer_left=footer,
     )
 
 
@@ -200,7 +197,8 @@ def _measure(html: str) -> dict[str, tuple[float, ...]]:
 
 def _plan(doc: SopDocument, paper: Paper) -> tuple[_Columns, list[_Page], list[PageLayout]]:
     columns = _columns(paper, len(doc.lanes))
-    anchors = _measure(_template_html(doc, columns, [_Page(rows=[(row, None) for row in doc.rows])], measure=True))
+    every_row = _Page(rows=[(row, None) for row in doc.rows])
+    anchors = _measure(_template_html(doc, paper, columns, [every_row], measure=True))
     identity_h = _box(anchors, "identity-end")[1] - _box(anchors, "identity-part")[1]
     heights = [(_box(anchors, f"r{row.index}")[3] - _box(anchors, f"r{row.index}")[1]) for row in doc.rows]
     if doc.rows:
@@ -227,13 +225,19 @@ def render_html(doc: SopDocument, *, paper: Paper = PAPERS["A4"], nonce: str | N
     ``toolbar`` is HTML shown above the pages on screen only.
     """
     columns, pages, layouts = _plan(doc, paper)
-    return RenderedDocument(_template_html(doc, columns, pages, measure=False, nonce=nonce, toolbar=toolbar),
+    return RenderedDocument(_template_html(doc, paper, columns, pages, measure=False, nonce=nonce, toolbar=toolbar),
                             layouts)
 
 
 def render_pdf(doc: SopDocument, *, paper: Paper = PAPERS["A4"]) -> RenderedDocument:
     """The SOP-AP document as a vector PDF (``RenderedDocument.pdf``), landscape ``paper``."""
     columns, pages, layouts = _plan(doc, paper)
-    html = _template_html(doc, columns, pages, measure=False)
-    pdf = _weasy(html).write_pdf()
-    return RenderedDocument(html, layouts, pdf)
+    html = _template_html(doc, paper, columns, pages, measure=False)
+    return RenderedDocument(html, layouts, _pdf_of(html))
+
+
+@functools.lru_cache(maxsize=16)
+def _pdf_of(html: str) -> bytes:
+    """The PDF of a final HTML; cached, so asking again for the same document costs no layout."""
+    pdf: bytes = _weasy(html).write_pdf()
+    return pdf

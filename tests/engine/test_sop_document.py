@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from engine.sop import BPMN_NS, read_process_meta
-from engine.sop_document import SopDocument, build_document
+from engine.sop_document import SopDocument, build_document, document_from_bpmn
 from engine.sop_flowchart import PageLayout, Shape, layout_flowchart
 from storage.errors import DeployError
 from tests.support import long_sop_xml
@@ -174,3 +174,11 @@ def test_text_heights_must_match_the_rows() -> None:
     _, doc = _diagram(BPMN_DIR / "sop_fgd.bpmn")
     with pytest.raises(ValueError, match="text heights"):
         layout_flowchart(doc, [LANE_W] * len(doc.lanes), [40.0], 600.0, 700.0)
+
+
+def test_document_from_a_bpmn_file_without_a_database() -> None:
+    doc = document_from_bpmn((BPMN_DIR / "sop_surat_masuk.bpmn").read_bytes(), unit_name="Kecamatan Contoh")
+    assert doc.process_id == "sop_surat_masuk" and doc.unit_kind == "any" and doc.identity.unit_name == "Kecamatan Contoh"
+    not_executable = (BPMN_DIR / "sop_fgd.bpmn").read_bytes().replace(b'isExecutable="true"', b'isExecutable="false"')
+    with pytest.raises(DeployError, match="no executable process"):
+        document_from_bpmn(not_executable)
