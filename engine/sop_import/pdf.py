@@ -274,6 +274,26 @@ def _long_h(page: Any, x0: float, x1: float, share: float = 0.6) -> list[float]:
     return merged
 
 
+def _row_rules(page: Any, columns: _Columns) -> list[float]:
+    """Row boundaries: rules across the Kegiatan column covering at least 35 % of the table in all
+    (the flowchart area of some exports has no inner borders)."""
+    x0, x1 = columns.bounds[0], columns.bounds[-1]
+    k0, k1 = columns.bounds[columns.header.kegiatan], columns.bounds[columns.header.kegiatan + 1]
+    by_y: dict[int, list[tuple[float, float, float]]] = {}
+    for y, a, b in _h_spans(page):
+        by_y.setdefault(round(y), []).append((y, a, b))
+    ys = []
+    for spans in by_y.values():
+        covered = sum(max(0.0, min(b, x1) - max(a, x0)) for _, a, b in spans)
+        if covered >= 0.35 * (x1 - x0) and any(a <= k0 + 2 and b >= k1 - 2 for _, a, b in spans):
+            ys.append(min(y for y, _, _ in spans))
+    merged: list[float] = []
+    for y in sorted(ys):
+        if not merged or y - merged[-1] > 1.5:
+            merged.append(y)
+    return merged
+
+
 def _columns(page: Any, words: list[dict[str, Any]], header: tuple[float, float, float]) -> _Columns | None:
     _, top, keyword_bottom = header
     near = [(a, b) for y, a, b in _h_spans(page) if abs(y - top) < 30]
@@ -350,7 +370,7 @@ def _same_columns(page: Any, columns: _Columns) -> bool:
 def _rows(page: Any, words: list[dict[str, Any]], columns: _Columns, top: float, current: _Page,
           rows: list[TableRow], report: ImportReport) -> None:
     x0, x1 = columns.bounds[0], columns.bounds[-1]
-    ys = [y for y in _long_h(page, x0, x1) if y >= top - 0.5]
+    ys = [y for y in _row_rules(page, columns) if y >= top - 0.5]
     header = columns.header
     for upper, lower in zip(ys, ys[1:], strict=False):
         band: Box = (x0, upper, x1, lower)

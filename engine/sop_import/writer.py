@@ -231,7 +231,8 @@ def write_bpmn(draft: DraftSop, report: ImportReport, *, known_ids: set[str],
             report.add("dugaan", f"Langkah ini membentuk tim {draft.lanes[team].name!r} (anggota dipilih saat "
                                  "langkah diselesaikan)", page=row.page, row=row.label)
         steps.append(step)
-    sop: dict[str, Any] = {"id": pid, "name": draft.name, "source": f"impor:{draft.source}",
+    source = re.sub(r"[\x00-\x1f]", "", draft.source.replace("\\", "/").rsplit("/", 1)[-1])[:120] or "dokumen"
+    sop: dict[str, Any] = {"id": pid, "name": draft.name, "source": f"impor:{source}",
                            "unit_kind": draft.unit_kind}
     for key, spec_key in (("dasarHukum", "dasar_hukum"), ("kualifikasiPelaksana", "kualifikasi_pelaksana"),
                           ("keterkaitan", "keterkaitan"), ("peralatan", "peralatan")):

@@ -31,8 +31,8 @@ from storage.errors import SopImportError
 __all__ = ["read_xlsx"]
 
 MAX_ENTRIES = 2000
-MAX_ENTRY_BYTES = 50 * 1024 * 1024
-MAX_TOTAL_BYTES = 120 * 1024 * 1024
+MAX_ENTRY_BYTES = 8 * 1024 * 1024      # an SOP workbook's parts are kilobytes; a logo image a few MiB
+MAX_TOTAL_BYTES = 32 * 1024 * 1024
 MAX_RATIO = 150
 MAX_SCAN_ROWS, MAX_SCAN_COLS, MAX_ROWS = 400, 60, 500
 EMU_PER_PX, EMU_PER_PT = 9525, 12700

@@ -34,6 +34,7 @@ class Layout:
     joint: dict[str, str] = field(default_factory=dict)   # step id -> extra lane (a joint step)
     encrypt: str | None = None            # user password
     skip_symbols: set[str] = field(default_factory=set)   # step ids drawn without a symbol
+    open_roles: bool = False              # no row borders inside the Pelaksana columns
 
 
 def _wrap(text: str, width: float) -> list[str]:
@@ -204,7 +205,11 @@ def to_pdf(diagram: Diagram, names: dict[str, str], layout: Layout | None = None
             _forward(c, centres[index - 1], (page, cx, cy), y)
         centres[index] = (page, cx, cy)
         y -= row_h
-        c.line(xs[0], y, xs[-1], y)
+        if layout.open_roles:
+            c.line(xs[0], y, xs[2], y)
+            c.line(xs[2 + n], y, xs[-1], y)
+        else:
+            c.line(xs[0], y, xs[-1], y)
         on_page += 1
         if row.review_tidak:
             target = next(i for i, r in enumerate(diagram.rows) if r.step_id == row.review_tidak)

@@ -52,9 +52,10 @@ def _seven_lanes() -> Diagram:
     Layout(identity="page"),
     Layout(identity="none"),
     Layout(rows_per_page=4),
+    Layout(open_roles=True),
     Layout(header_rows=1, diamond="lines", identity="page", rows_per_page=3),
 ], ids=["header-one-row", "diamond-four-lines", "identity-own-page", "no-identity", "four-rows-per-page",
-        "all-at-once"])
+        "no-row-borders-in-pelaksana", "all-at-once"])
 @pytest.mark.parametrize("process_id", ["sop_surat_masuk", "sop_pelaporan_kinerja_kecamatan", "seven-lanes"])
 def test_pdf_layouts(layout: Layout, process_id: str) -> None:
     """Header in one or two rows, diamonds as polygons or four lines, identity part on the first
