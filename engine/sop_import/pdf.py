@@ -685,7 +685,7 @@ def _identity(pages: list[list[dict[str, Any]]]) -> tuple[str | None, dict[str, 
                     continue
                 rest = text[position + len(label):].strip(" :")
                 rest = re.split(r"\s{2,}|(?=\b(?:" + "|".join(_IDENTITY) + r")\b)", rest)[0].strip(" :")
-                if rest:
+                if rest and rest != "-":
                     wrapped = _continued(lines, index, rest) if label == "Nama SOP" else []
                     identity[label] = _join([rest, *wrapped])
         labels = [(index, word_index, key) for index, line in enumerate(lines)

@@ -244,6 +244,8 @@ def _read_sheet(sheet: Any, archive: zipfile.ZipFile, drawing: str | None,
                 source: str) -> tuple[DraftSop, ImportReport] | None:
     max_row = min(sheet.max_row or 0, MAX_SCAN_ROWS + MAX_ROWS)
     max_col = min(sheet.max_column or 0, MAX_SCAN_COLS)
+    raw = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(
+        min_row=1, max_row=min(max_row, MAX_SCAN_ROWS), max_col=max_col, values_only=True)]
     grid = [[_cell_text(c) for c in row] for row in sheet.iter_rows(min_row=1, max_row=max_row,
                                                                      max_col=max_col, values_only=True)]
     for merged in sheet.merged_cells.ranges:
@@ -277,6 +279,7 @@ def _read_sheet(sheet: Any, archive: zipfile.ZipFile, drawing: str | None,
                                  "dari kata-kata kegiatan")
     draft = assemble(name, source, lanes, rows, symbols, tidak, report)
     draft.identity = _identity(grid[:top])
+    draft.header = _header_lists(raw[:top])
     return draft, report
 
 
@@ -292,6 +295,41 @@ def _sop_name(rows: list[list[str]]) -> str | None:
         if text:
             return text
     return None
+
+
+_LISTS = {"dasar hukum": "dasarHukum", "kualifikasi pelaksana": "kualifikasiPelaksana",
+          "keterkaitan": "keterkaitan", "peralatan": "peralatan", "peringatan": "peringatan",
+          "pencatatan": "pencatatan"}
+
+
+def _header_lists(rows: list[list[str]]) -> dict[str, list[str]]:
+    """Dasar Hukum, Kualifikasi Pelaksana, ... above the table: a label cell, its entries after the
+    colon, in the cell to its right or in the cells below (one per line or per cell, numbering dropped)."""
+    found: dict[str, list[str]] = {}
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            label, _, rest = cell.partition(":")
+            key = next((v for k, v in _LISTS.items() if label.strip().casefold().startswith(k)), None)
+            if key is None or key in found:
+                continue
+            texts = [rest] if rest.strip() else []
+            if not texts and c + 1 < len(row) and row[c + 1].strip() and not _is_label(row[c + 1]):
+                texts = [row[c + 1]]
+            beside = bool(texts)
+            for below in rows[r + 1:]:
+                if beside or c >= len(below) or not below[c].strip() or _is_label(below[c]):
+                    break
+                texts.append(below[c])
+            entries = [re.sub(r"^\s*\d+\s*[.)]\s*", "", line).strip() for text in texts
+                       for line in text.splitlines() if line.strip()]
+            if entries:
+                found[key] = [" ".join(e.split()) for e in entries]
+    return found
+
+
+def _is_label(cell: str) -> bool:
+    label = cell.partition(":")[0].strip().casefold()
+    return any(label.startswith(k) for k in _LISTS)
 
 
 def _identity(rows: list[list[str]]) -> dict[str, str]:

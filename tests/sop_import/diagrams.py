@@ -154,7 +154,12 @@ def to_xlsx(diagram: Diagram, names: dict[str, str], *, identity_rows: int = 0, 
         sheet.cell(2, 3, "001/SOP/2026")
         sheet.cell(3, 1, "Nama SOP")
         sheet.cell(3, 3, diagram.name)
-        top = identity_rows + 3
+        sheet.cell(4, 1, "Dasar Hukum:")
+        sheet.cell(5, 1, "1. Peraturan Menteri PANRB Nomor 35 Tahun 2012\n2. Peraturan Bupati Nomor 7 Tahun 2024")
+        sheet.cell(4, 4, "Peralatan/Perlengkapan:")
+        sheet.cell(5, 4, "1. Komputer")
+        sheet.cell(6, 4, "2. Printer")
+        top = identity_rows + 5
     n = len(diagram.lanes)
     sheet.cell(top, 1, "No")
     sheet.cell(top, 2, "Kegiatan")

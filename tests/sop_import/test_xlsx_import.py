@@ -51,6 +51,10 @@ def test_xlsx_layouts(options: dict[str, object], process_id: str) -> None:
     if options.get("identity_rows"):
         assert result.draft.identity["Nomor SOP"] == "001/SOP/2026"
         assert result.draft.name == diagram.name
+        assert result.draft.header == {"dasarHukum": ["Peraturan Menteri PANRB Nomor 35 Tahun 2012",
+                                                      "Peraturan Bupati Nomor 7 Tahun 2024"],
+                                       "peralatan": ["Komputer", "Printer"]}
+        assert b"<alur:peralatan>Printer</alur:peralatan>" in result.bpmn
 
 
 def test_xlsx_joint_step() -> None:
