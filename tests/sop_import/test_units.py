@@ -54,7 +54,7 @@ def test_labels_and_process_ids() -> None:
 
 
 @pytest.mark.parametrize(("data", "kind"), [(b"%PDF-1.7\n", "pdf"), (b"PK\x03\x04rest", "xlsx"),
-                                            ("No\tKegiatan\tPelaksana".encode(), "teks")])
+                                            (b"No\tKegiatan\tPelaksana", "teks")])
 def test_kind_from_the_first_bytes(data: bytes, kind: str) -> None:
     assert detect_kind(data, "berkas") == kind
 
