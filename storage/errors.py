@@ -26,7 +26,9 @@ then English after a slash.
     ├── ProcessExecutionError      the engine could not run the next part of the process
     │   │                          (a condition or script failed); nothing was changed
     │   └── ExpressionLimitError   an expression built too large a value or took too many steps
-    └── CalendarError              bad Waktu text / duration
+    ├── CalendarError              bad Waktu text / duration
+    └── SopImportError             an SOP document cannot be imported (no table, scanned, encrypted,
+                                   too large, malformed; attrs: page)
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProcessExecutionError",
     "ProcessNotFound",
+    "SopImportError",
     "StaleDraftError",
     "StaleInstanceError",
     "TaskAlreadyCompleted",
@@ -233,3 +236,21 @@ class InvalidFieldError(InvalidTaskDataError):
 
 class CalendarError(AlurError):
     """A Waktu text or duration cannot be understood."""
+
+
+class SopImportError(AlurError):
+    """An SOP document (PDF, XLSX, text) cannot be turned into a draft diagram.
+
+    The message says why in Bahasa Indonesia (no table found, a scanned image that
+    needs OCR, encrypted, too many pages, malformed or oversized file); ``page`` is
+    the 1-based page at fault when there is one. Nothing is stored.
+    """
+
+    def __init__(self, message: str, *, page: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.page = page
+
+    def __str__(self) -> str:
+        """The message, prefixed by the page when known."""
+        return f"halaman {self.page}: {self.message}" if self.page is not None else self.message

@@ -202,6 +202,49 @@ def test_access_grants_can_be_listed_given_and_taken(alur: Run) -> None:
     assert unknown.returncode == 1 and unknown.stderr.startswith("Galat: ")
 
 
+SEEDS = Path(__file__).parent / "sop_import" / "data" / "seeds"
+
+
+def test_impor_text_with_several_sops_writes_drafts_that_deploy(alur: Run, tmp_path: Path) -> None:
+    out = tmp_path / "draf"
+    result = alur("impor", str(SEEDS / "004_c33272c829c45490.txt"), "--keluar", str(out))
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.glob("*.bpmn"))
+    assert len(files) == 6
+    assert "Draf sop_perencanaan_kinerja ditulis ke" in result.stdout
+    assert "Laporan impor: 004_c33272c829c45490.txt (teks)" in result.stdout
+    assert "perlu dikonfirmasi" in result.stdout
+    deployed = alur("deploy", str(out))
+    assert deployed.returncode == 0, deployed.stderr
+    assert "sop_perencanaan_kinerja v1 (baru)" in deployed.stdout
+
+
+def test_impor_pdf_with_report_file_and_json(alur: Run, tmp_path: Path) -> None:
+    from tests.sop_import.diagrams import BPMN_DIR, deployed_names, read_diagram
+    from tests.sop_import.pdfs import to_pdf
+
+    pdf = tmp_path / "lakip.pdf"
+    pdf.write_bytes(to_pdf(read_diagram(BPMN_DIR / "sop_penyusunan_lakip_dinas.bpmn"), deployed_names()))
+    target, report = tmp_path / "lakip.bpmn", tmp_path / "laporan.txt"
+    result = alur("impor", str(pdf), "--keluar", str(target), "--laporan", str(report), "--id", "sop_lakip_impor")
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    assert b'<bpmn:process id="sop_lakip_impor"' in target.read_bytes()
+    text = report.read_text(encoding="utf-8")
+    assert "Laporan impor: lakip.pdf (pdf, 2 halaman)" in text and "sop_pengadministrasian_umum" in text
+    as_json = alur("impor", str(pdf), "--keluar", str(tmp_path / "lagi.bpmn"), "--json")
+    (entry,) = _json(as_json)
+    assert entry["process_id"].startswith("sop_penyusunan_laporan_akuntabilitas_kinerja")
+    assert entry["report"]["sop"]["lanes"][0] == "Kepala Dinas"
+
+
+def test_impor_refuses_bad_input_in_indonesian(alur: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "rusak.pdf"
+    bad.write_bytes(b"%PDF-1.4\nbukan pdf")
+    result = alur("impor", str(bad), "--keluar", str(tmp_path / "x.bpmn"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("Galat: PDF rusak")
+    assert not (tmp_path / "x.bpmn").exists()
 def test_dokumen_writes_the_sop_ap_pdf_and_html(alur: Run, tmp_path: Path) -> None:
     pdf, html = tmp_path / "lakip.pdf", tmp_path / "lakip.html"
     result = alur("dokumen", "sop_penyusunan_lakip_dinas", "--versi", "1", "--unit", "dinas-kominfo",

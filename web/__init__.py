@@ -5,7 +5,8 @@ One blueprint per area — ``auth`` (log in/out), ``inbox``, ``instances``
 ``api`` (the JSON API under ``/api/v1``, described by ``web.openapi``),
 ``password`` (change one's password), ``admin`` (the login record),
 ``audit`` (Ruang Auditor: search, exports, verification, re-execution,
-the compliance report) —
+the compliance report),
+``sop_import`` (an existing SOP document to draft diagrams and an import report) —
 plus ``i18n`` (language, dates) and ``errors`` (every error to an HTTP status,
 in one place). Each user action is one database transaction (``web.db``); the
 app talks to the engine's public API, never to SpiffWorkflow. Blueprints are
@@ -104,6 +105,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         instances,
         password,
         sop_dokumen,
+        sop_import,
         studio,
         tasks,
     )
@@ -151,6 +153,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     inbox.init_app(app)
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(sop_import.bp)
     app.register_blueprint(sop_dokumen.bp)
     app.register_blueprint(audit.bp)
     documents.init_app(app)

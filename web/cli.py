@@ -268,6 +268,51 @@ def akses_cabut(username: str, kind: str, unit_code: str | None) -> None:
     click.echo(f"{username}: {access.describe([(kind, unit_code)])} dicabut.")
 
 
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--keluar", type=click.Path(path_type=Path),
+              help="Berkas .bpmn draf (bawaan: <id proses>.bpmn); folder bila dokumen memuat beberapa SOP.")
+@click.option("--laporan", type=click.Path(dir_okay=False, path_type=Path),
+              help="Tulis laporan impor ke berkas ini (bawaan: cetak ke layar).")
+@click.option("--id", "process_id", help="Id proses draf (bawaan: dari Nama SOP).")
+@_json_option
+def impor(file: Path, keluar: Path | None, laporan: Path | None, process_id: str | None, as_json: bool) -> None:
+    """Jadikan dokumen SOP (PDF, XLSX, teks/TSV) draf diagram .bpmn beserta laporan impornya."""
+    from engine.sop_import import MAX_FILE_BYTES, deployed_sops, import_document
+    from storage.errors import SopImportError
+
+    if file.stat().st_size > MAX_FILE_BYTES:
+        raise SopImportError(f"Berkas terlalu besar (maksimum {MAX_FILE_BYTES // 1024 // 1024} MiB)")
+    with _database() as database, database.transaction() as session:
+        known = deployed_sops(session)
+    results = import_document(file.read_bytes(), file.name, known, process_id=process_id)
+    if keluar is not None and len(results) > 1:
+        keluar.mkdir(parents=True, exist_ok=True)
+    written = []
+    for result in results:
+        if keluar is None:
+            target = Path(f"{result.process_id}.bpmn")
+        elif len(results) > 1 or keluar.is_dir():
+            target = keluar / f"{result.process_id}.bpmn"
+        else:
+            target = keluar
+        target.write_bytes(result.bpmn)
+        written.append(target)
+    texts = [r.report.text(r.draft) for r in results]
+    if laporan is not None:
+        laporan.write_text("\n".join(texts), encoding="utf-8")
+    payload = [{"process_id": r.process_id, "file": str(t), "report": r.report.to_json_dict(r.draft)}
+               for r, t in zip(results, written, strict=True)]
+
+    def lines() -> Iterator[str]:
+        for result, target, text in zip(results, written, texts, strict=True):
+            yield f"Draf {result.process_id} ditulis ke {target}"
+            if laporan is None:
+                yield text
+        if laporan is not None:
+            yield f"Laporan impor ditulis ke {laporan}"
+
+    _emit(as_json, payload, lines)
 @main.command("dokumen")
 @click.argument("process_id")
 @click.option("--versi", type=click.IntRange(min=1), default=None, help="Versi SOP (bawaan: terbaru).")

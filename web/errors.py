@@ -9,6 +9,7 @@
     CalendarError           422
     ProcessExecutionError   422   a condition/script of the diagram failed; nothing changed
     DeployError             422
+    SopImportError          422
     other AlurError         500
     CSRFError               400   logged: a form without a valid CSRF token
     no login (API only)     401   pages redirect to the login page instead
@@ -46,6 +47,7 @@ from storage.errors import (
     NotFoundError,
     PermissionDeniedError,
     ProcessExecutionError,
+    SopImportError,
     StaleInstanceError,
     TaskAlreadyCompleted,
 )
@@ -62,6 +64,7 @@ _STATUS: tuple[tuple[type[AlurError], int], ...] = (
     (CalendarError, 422),
     (ProcessExecutionError, 422),
     (DeployError, 422),
+    (SopImportError, 422),
 )
 
 
