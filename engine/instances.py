@@ -24,7 +24,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from engine import state
+from engine import followups, state
 from engine.calendar import calendar_for
 from engine.catalog import Definition, called_closure, get_definition, latest_definition
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
@@ -298,6 +298,7 @@ def _sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
                        data={"lane": human.lane_name, "role_id": human.role_id, "team_id": human.team_id,
                              "due_at": human.due_at.isoformat() if human.due_at else None,
                              "iteration": human.iteration})
+        followups.task_became_ready(session, human, calendar=calendar, at=at)
         added.append(human)
     gone = previously_ready - {str(t.id) for t in ready}
     if gone:

@@ -17,10 +17,12 @@ then English after a slash.
     │   └── UnitNotFound
     ├── ConflictError
     │   ├── TaskAlreadyCompleted   "tugas sudah diselesaikan"
-    │   └── StaleInstanceError     optimistic lock lost
+    │   ├── StaleInstanceError     optimistic lock lost
+    │   └── JobLeaseLost           a worker's claim on a job expired and was taken over
     ├── PermissionDeniedError      user does not hold the task's lane
     ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
-    └── CalendarError              bad Waktu text / duration
+    ├── CalendarError              bad Waktu text / duration
+    └── DeliveryError              an e-mail or webhook could not be delivered (attr: ambiguous)
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ __all__ = [
     "AlurError",
     "CalendarError",
     "ConflictError",
+    "DeliveryError",
     "DeployError",
     "InstanceNotFound",
     "InvalidTaskDataError",
+    "JobLeaseLost",
     "NotFoundError",
     "PermissionDeniedError",
     "ProcessNotFound",
@@ -163,3 +167,19 @@ class InvalidTaskDataError(AlurError):
 
 class CalendarError(AlurError):
     """A Waktu text or duration cannot be understood."""
+
+
+class JobLeaseLost(ConflictError):
+    """A worker no longer holds the job it was running: its lease expired and another worker claimed it."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"Klaim atas job {job_id} sudah berakhir / lease on job {job_id} was lost")
+
+
+class DeliveryError(AlurError):
+    """An e-mail or webhook call failed. ``ambiguous``: it may have been delivered all the same."""
+
+    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+        self.ambiguous = ambiguous
+        super().__init__(message)

@@ -26,8 +26,12 @@ TABLES = {
     "audit_event",
     "document",
     "access_grant",
+    "job",
+    "notification",
+    "notification_preference",
+    "unit_policy",
 }
-HEAD = "0003"
+HEAD = "0007"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
