@@ -67,9 +67,8 @@ def enqueue(
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = cast("CursorResult[Any]", session.execute(stmt))
-    return result.rowcount == 1
+    stmt = insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id)
+    return session.execute(stmt).first() is not None
 
 
 def claim(
