@@ -44,7 +44,7 @@ from engine.settings import Settings
 from storage import jobs
 from storage.errors import JobLeaseLost
 
-__all__ = ["HANDLERS", "JobRun", "Worker", "backoff", "register"]
+__all__ = ["HANDLERS", "JobRun", "Worker", "backoff", "register", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +178,30 @@ class Worker:
                     jobs.retry_later(session, run.job.id, run.job.token, run_at=run.retry_at(), error=error)
         except Exception:  # leave it to the lease: another round will retry
             logger.exception("could not record the failure of job %s", run.job.id)
+
+
+def serve(database: Database, settings: Settings, *, once: bool = False, name: str | None = None) -> int:
+    """Run a worker in this process until SIGTERM/SIGINT (``alur worker``); return jobs claimed with ``once``.
+
+    With ``once``, run the jobs due now and return. Otherwise a signal lets the
+    job in hand finish and then stops the loop.
+    """
+    import signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = Worker(database, settings, name=name)
+    if once:
+        return worker.drain()
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        logger.info("worker %s: signal %s, stopping", worker.name, signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    worker.run(stop)
+    return 0
 
 
 def _load_handlers() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from storage.models import EMAIL_MODES, NOTIFICATION_KINDS, Notification, NotificationPreference, UnitPolicy
 
 __all__ = [
-    "add", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy", "preference",
+    "add", "escalated_to", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy", "preference",
     "save_policy", "save_preference", "unread_count",
 ]
 
@@ -36,6 +36,17 @@ def add(
     session.add(row)
     session.flush()
     return row
+
+
+def escalated_to(session: Session, user_id: int, *, task_id: str | None = None,
+                 instance_id: int | None = None) -> bool:
+    """Whether ``user_id`` received an escalation about that task (or any task of that instance)."""
+    stmt = select(Notification.id).where(Notification.user_id == user_id, Notification.kind == "task_escalated")
+    if task_id is not None:
+        stmt = stmt.where(Notification.human_task_id == task_id)
+    if instance_id is not None:
+        stmt = stmt.where(Notification.instance_id == instance_id)
+    return session.scalar(stmt.limit(1)) is not None
 
 
 def get(session: Session, notification_id: int) -> Notification | None:

@@ -49,7 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from engine.settings import load_settings
-    from web import api, auth, db, documents, errors, i18n, inbox, instances, tasks
+    from web import api, auth, db, documents, errors, i18n, inbox, instances, notifications, tasks
     from web.settings import load_web_settings
 
     settings = load_web_settings()
@@ -83,6 +83,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(tasks.bp)
     documents.init_app(app)
     api.init_app(app)
+    notifications.init_app(app)
     app.after_request(_security_headers)
     return app
 

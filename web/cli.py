@@ -254,6 +254,19 @@ def akses_cabut(username: str, kind: str, unit_code: str | None) -> None:
     click.echo(f"{username}: {access.describe([(kind, unit_code)])} dicabut.")
 
 
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Jalankan job yang sudah jatuh tempo, lalu berhenti.")
+@click.option("--name", default=None, help="Nama worker di tabel job (bawaan: host:pid).")
+def worker_command(once: bool, name: str | None) -> None:
+    """Jalankan worker: pengingat, eskalasi, e-mail, webhook (berhenti dengan SIGTERM/Ctrl+C)."""
+    from engine.worker import serve
+
+    with _database() as database:
+        count = serve(database, load_settings(), once=once, name=name)
+    if once:
+        click.echo(f"{count} job dijalankan.")
+
+
 @main.command("demo")
 @click.option("--verbose", "-v", is_flag=True, help="Tampilkan setiap langkah.")
 @_json_option

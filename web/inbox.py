@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from engine import catalog, instances
+from engine import catalog, followups, instances
 from web.db import transaction
 
 __all__ = ["bp", "init_app"]
@@ -44,4 +44,6 @@ def index() -> ResponseReturnValue:
             chosen = None
         tasks = instances.inbox(session, current_user.username, process_id=chosen)
         total = instances.inbox_count(session, current_user.username, process_id=chosen)
-    return render_template("inbox/index.html", tasks=tasks, total=total, sops=sops, chosen=chosen)
+        escalated = followups.escalated_task_ids(session, [(t.id, t.instance_id) for t in tasks])
+    return render_template("inbox/index.html", tasks=tasks, total=total, sops=sops, chosen=chosen,
+                           escalated=escalated)

@@ -31,7 +31,7 @@ ERROR_CODES = (
 )
 HISTORY_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed", "called_process_started",
-    "called_process_completed", "instance_completed", "task_cancelled",
+    "called_process_completed", "instance_completed", "task_cancelled", "task_reminded", "task_escalated",
 )
 
 Schema = dict[str, Any]
