@@ -80,8 +80,8 @@ def _one_completion_each(session: Session, report: Report) -> None:
     for task_id in completed:
         if events.get(task_id, 0) != 1:
             report.violations.append(f"task {task_id}: {events.get(task_id, 0)} completion events (want 1)")
-    for task_id in set(events) - completed:
-        report.violations.append(f"task {task_id}: completion event(s) but the task is not completed")
+    for stray in set(events) - completed:
+        report.violations.append(f"task {stray}: completion event(s) but the task is not completed")
 
 
 def _jobs_settled(session: Session, report: Report, now: datetime) -> None:
