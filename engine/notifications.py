@@ -32,7 +32,7 @@ from engine.worker import JobRun, register
 from storage import instances, jobs, org
 from storage import notifications as store
 from storage.errors import DeliveryError, InvalidTaskDataError
-from storage.models import EMAIL_MODES, HumanTask, Notification, User
+from storage.models import EMAIL_MODES, HumanTask, Notification, NotificationPreference, User
 
 __all__ = [
     "DIGEST_HOUR", "JOB_KINDS", "NotificationView", "escalated_to", "list_for", "mark_read", "notify", "preference_of",
@@ -79,12 +79,13 @@ def notify(session: Session, *, kind: str, users: Sequence[User], human: HumanTa
     payload = {"step_name": human.name, "instance_title": title, "lane": human.lane_name,
                "due_at": human.due_at.isoformat() if human.due_at else None, **(data or {})}
     unit = org.get_unit(session, human.unit_id)
+    prefs = store.preferences(session, [u.id for u in users])
     rows = []
     for user in users:
         row = store.add(session, user_id=user.id, kind=kind, unit_id=human.unit_id, created_at=at,
                         instance_id=human.instance_id, human_task_id=human.id, data=payload)
         rows.append(row)
-        _queue_email(session, row, user, unit.timezone, at)
+        _queue_email(session, row, prefs.get(user.id), user.id, unit.timezone, at)
     policy = store.policy(session, human.unit_id)
     if policy is not None and policy.webhook_url:
         body = {"id": source_key, "event": kind, "occurred_at": at.isoformat(), "unit": unit.code,
@@ -98,14 +99,14 @@ def notify(session: Session, *, kind: str, users: Sequence[User], human: HumanTa
     return rows
 
 
-def _queue_email(session: Session, row: Notification, user: User, zone: str, at: datetime) -> None:
-    pref = store.preference(session, user.id)
+def _queue_email(session: Session, row: Notification, pref: NotificationPreference | None, user_id: int,
+                 zone: str, at: datetime) -> None:
     if pref is None or not pref.email or pref.email_mode == "off":
         return
     if pref.email_mode == "immediate":
         jobs.enqueue(session, kind="email", key=f"email:{row.id}", run_at=at, payload={"notification_id": row.id})
     else:
-        _queue_digest(session, user.id, zone, at)
+        _queue_digest(session, user_id, zone, at)
 
 
 def _queue_digest(session: Session, user_id: int, zone: str, at: datetime) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from storage.models import EMAIL_MODES, NOTIFICATION_KINDS, Notification, NotificationPreference, UnitPolicy
 
 __all__ = [
-    "add", "escalated_to", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy", "preference",
+    "add", "escalated_to", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy", "preference", "preferences",
     "save_policy", "save_preference", "unread_count",
 ]
 
@@ -101,6 +101,15 @@ def mark_emailed(session: Session, notification_ids: Iterable[int], *, at: datet
 def preference(session: Session, user_id: int) -> NotificationPreference | None:
     """A user's e-mail preference row, or None (no e-mail address given yet)."""
     return session.get(NotificationPreference, user_id)
+
+
+def preferences(session: Session, user_ids: Iterable[int]) -> dict[int, NotificationPreference]:
+    """``{user_id: preference}`` of those of ``user_ids`` that have one, in one query."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    stmt = select(NotificationPreference).where(NotificationPreference.user_id.in_(ids))
+    return {row.user_id: row for row in session.scalars(stmt)}
 
 
 def save_preference(session: Session, user_id: int, *, email: str | None, email_mode: str) -> NotificationPreference:

@@ -38,16 +38,8 @@ class PreferenceForm(FlaskForm):
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages and the navigation's unread count on ``app``."""
+    """Register the pages on ``app`` (the unread count is read with the inbox count, ``web.inbox``)."""
     app.register_blueprint(bp)
-    app.context_processor(_nav_unread)
-
-
-def _nav_unread() -> dict[str, int | None]:
-    if not current_user.is_authenticated:
-        return {"nav_unread_count": None}
-    with transaction() as session:
-        return {"nav_unread_count": notifications.unread_count(session, current_user.username)}
 
 
 @bp.get("/notifikasi")
