@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from storage.models import EMAIL_MODES, NOTIFICATION_KINDS, Notification, NotificationPreference, UnitPolicy
 
 __all__ = [
-    "add", "escalated_to", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy", "preference", "preferences",
-    "save_policy", "save_preference", "unread_count",
+    "add", "escalated_to", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy",
+    "preference", "preferences", "save_policy", "save_preference", "unread_count",
 ]
 
 
