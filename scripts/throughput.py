@@ -113,23 +113,24 @@ def profile(url: str, users: list[str], requests: int) -> str:
     os.environ.setdefault("ALUR_SECRET_KEY", "throughput")
     app = create_app({"ALUR_DATABASE_URL": url, "TESTING": False, "WTF_CSRF_ENABLED": False,
                       "SESSION_COOKIE_SECURE": False})
-    client = app.test_client()
-    user = next(u for u in users if u.startswith("staf") or u.startswith("tim")) if users else users[0]
     from storage.demo import DEMO_PASSWORD
 
-    client.post("/masuk", data={"username": user, "password": DEMO_PASSWORD})
     profiler = Profiler(interval=0.0005)
     done = 0
     with profiler:
-        for _ in range(requests):
-            tasks = client.get("/api/v1/inbox?limit=20").get_json()["tasks"]
-            if not tasks:
-                break
-            task = tasks[0]
-            body: dict[str, Any] = {"keputusan": "setuju"} if task["is_review"] else {}
-            if task.get("forms_team"):
-                body["tim"] = [user]
-            if client.post(f"/api/v1/tasks/{task['id']}/complete", json=body).status_code == 200:
+        for user in users:  # each Kecamatan user in turn works their inbox
+            client = app.test_client()
+            client.post("/masuk", data={"username": user, "password": DEMO_PASSWORD})
+            while done < requests:
+                tasks = client.get("/api/v1/inbox?limit=20").get_json()["tasks"]
+                if not tasks:
+                    break
+                task = tasks[0]
+                body: dict[str, Any] = {"keputusan": "setuju"} if task["is_review"] else {}
+                if task.get("forms_team"):
+                    body["tim"] = [user]
+                if client.post(f"/api/v1/tasks/{task['id']}/complete", json=body).status_code != 200:
+                    break
                 done += 1
     session = profiler.last_session
     assert session is not None
