@@ -163,12 +163,13 @@ def task_became_ready(session: Session, human: HumanTask, *, calendar: WorkCalen
     correction (its iteration > 1; ``catatan`` is the reviewer's note).
     """
     kind = "task_returned" if human.iteration > 1 else "task_ready"
+    policy = policy_of(session, human.unit_id)
+    queued = [jobs.NewJob(kind="task_followup", key=f"followup:{human.id}:{stage}", run_at=when,
+                          payload={"task_id": human.id, "stage": stage}, instance_id=human.instance_id)
+              for stage, when in followup_times(human, calendar, policy).items() if when is not None]
     notifications.notify(session, kind=kind, users=_holders(session, human), human=human, at=at,
-                         source_key=f"ready:{human.id}", data={"catatan": catatan} if catatan else None)
-    for stage, when in followup_times(human, calendar, policy_of(session, human.unit_id)).items():
-        if when is not None:
-            jobs.enqueue(session, kind="task_followup", key=f"followup:{human.id}:{stage}", run_at=when,
-                         payload={"task_id": human.id, "stage": stage}, instance_id=human.instance_id)
+                         source_key=f"ready:{human.id}", data={"catatan": catatan} if catatan else None,
+                         webhook_url=policy.webhook_url, also_queue=queued)
 
 
 @register("task_followup")
@@ -206,7 +207,8 @@ def run_followup(run: JobRun) -> None:
                        human_task_id=human.id, element_id=human.element_id, process_id=human.process_id,
                        data={**data, "recipients": [u.username for u in recipients]})
         notifications.notify(session, kind=kind, users=recipients, human=human, at=now,
-                             source_key=run.job.key, data=data)
+                             source_key=run.job.key, data=data,
+                             webhook_url=policy_of(session, human.unit_id).webhook_url)
         run.finish(session, f"{len(recipients)} penerima / recipients")
 
 

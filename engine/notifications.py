@@ -69,54 +69,56 @@ class NotificationView:
 
 
 def notify(session: Session, *, kind: str, users: Sequence[User], human: HumanTask, at: datetime,
-           source_key: str, data: dict[str, Any] | None = None) -> list[Notification]:
+           source_key: str, data: dict[str, Any] | None = None, webhook_url: str | None = None,
+           also_queue: Sequence[jobs.NewJob] = ()) -> list[Notification]:
     """Notify ``users`` about task ``human`` (kind in ``NOTIFICATION_KINDS``); queue e-mails and the webhook.
 
     ``source_key`` names the event uniquely (e.g. ``ready:<task id>``): the
     webhook job's key is derived from it, so an event is posted once.
+    ``webhook_url`` is the unit's (None: no webhook job); ``also_queue`` are
+    more jobs to queue in the same INSERT (the step's follow-ups).
     """
     title = instances.titles(session, [human.instance_id]).get(human.instance_id, "")
     payload = {"step_name": human.name, "instance_title": title, "lane": human.lane_name,
                "due_at": human.due_at.isoformat() if human.due_at else None, **(data or {})}
     unit = org.get_unit(session, human.unit_id)
     prefs = store.preferences(session, [u.id for u in users])
-    rows = []
+    rows, queued = [], list(also_queue)
     for user in users:
         row = store.add(session, user_id=user.id, kind=kind, unit_id=human.unit_id, created_at=at,
                         instance_id=human.instance_id, human_task_id=human.id, data=payload)
         rows.append(row)
-        _queue_email(session, row, prefs.get(user.id), user.id, unit.timezone, at)
-    policy = store.policy(session, human.unit_id)
-    if policy is not None and policy.webhook_url:
+        queued += _email_jobs(row, prefs.get(user.id), user.id, unit.timezone, at)
+    if webhook_url:
         body = {"id": source_key, "event": kind, "occurred_at": at.isoformat(), "unit": unit.code,
                 "instance": {"id": human.instance_id, "title": title},
                 "task": {"id": human.id, "step": human.name, "lane": human.lane_name, "due_at": payload["due_at"],
                          "url": f"/tugas/{human.id}"},
                 "recipients": sorted(u.username for u in users), "data": data or {}}
-        jobs.enqueue(session, kind="webhook", key=f"webhook:{source_key}", run_at=at,
-                     payload={"unit_id": human.unit_id, "body": body}, instance_id=human.instance_id,
-                     max_attempts=8)
+        queued.append(jobs.NewJob(kind="webhook", key=f"webhook:{source_key}", run_at=at,
+                                  payload={"unit_id": human.unit_id, "body": body}, instance_id=human.instance_id,
+                                  max_attempts=8))
+    jobs.enqueue_many(session, queued)
     return rows
 
 
-def _queue_email(session: Session, row: Notification, pref: NotificationPreference | None, user_id: int,
-                 zone: str, at: datetime) -> None:
+def _email_jobs(row: Notification, pref: NotificationPreference | None, user_id: int, zone: str,
+                at: datetime) -> list[jobs.NewJob]:
     if pref is None or not pref.email or pref.email_mode == "off":
-        return
+        return []
     if pref.email_mode == "immediate":
-        jobs.enqueue(session, kind="email", key=f"email:{row.id}", run_at=at, payload={"notification_id": row.id})
-    else:
-        _queue_digest(session, user_id, zone, at)
+        return [jobs.NewJob(kind="email", key=f"email:{row.id}", run_at=at, payload={"notification_id": row.id})]
+    return [_digest_job(user_id, zone, at)]
 
 
-def _queue_digest(session: Session, user_id: int, zone: str, at: datetime) -> None:
+def _digest_job(user_id: int, zone: str, at: datetime) -> jobs.NewJob:
     local = at.astimezone(ZoneInfo(zone))
     send_local = datetime.combine(local.date(), DIGEST_HOUR, tzinfo=local.tzinfo)
     if send_local <= local:
         send_local += timedelta(days=1)
     day = send_local.date().isoformat()
-    jobs.enqueue(session, kind="digest", key=f"digest:{user_id}:{day}", run_at=send_local.astimezone(UTC),
-                 payload={"user_id": user_id, "day": day})
+    return jobs.NewJob(kind="digest", key=f"digest:{user_id}:{day}", run_at=send_local.astimezone(UTC),
+                       payload={"user_id": user_id, "day": day})
 
 
 def escalated_to(session: Session, username: str, *, task_id: str | None = None,
@@ -242,7 +244,7 @@ def deliver_email(run: JobRun) -> None:
             return
         user, unit = org.get_user(session, row.user_id), org.get_unit(session, row.unit_id)
         if pref.email_mode == "digest":
-            _queue_digest(session, user.id, unit.timezone, run.clock())
+            jobs.enqueue_many(session, [_digest_job(user.id, unit.timezone, run.clock())])
             run.finish(session, "masuk ringkasan harian / moved to digest")
             return
         if not settings.mail.host:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from storage.models import Job, utcnow
 
 __all__ = [
-    "ClaimedJob", "claim", "enqueue", "fail", "finish", "hold", "reschedule", "retry_later",
+    "ClaimedJob", "NewJob", "claim", "enqueue", "enqueue_many", "fail", "finish", "hold", "reschedule", "retry_later",
     "begin_send", "send_failed",
 ]
 
@@ -59,16 +59,35 @@ def enqueue(
     ``INSERT ... ON CONFLICT (key) DO NOTHING``: the same job queued twice (two
     transactions racing, or a repeated call) is one row. ``run_at`` is aware UTC.
     """
-    values = {
-        "kind": kind, "key": key, "state": "pending", "run_at": run_at,
-        "payload_json": json.dumps(payload or {}, sort_keys=True, ensure_ascii=False),
-        "instance_id": instance_id, "attempts": 0, "max_attempts": max_attempts, "unconfirmed_sends": 0,
-        "created_at": utcnow(),
-    }
+    return enqueue_many(session, [NewJob(kind=kind, key=key, run_at=run_at, payload=payload or {},
+                                         instance_id=instance_id, max_attempts=max_attempts)]) == 1
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to queue with :func:`enqueue_many` (the arguments of :func:`enqueue`)."""
+
+    kind: str
+    key: str
+    run_at: datetime
+    payload: dict[str, Any]
+    instance_id: int | None = None
+    max_attempts: int = 10
+
+
+def enqueue_many(session: Session, new_jobs: list[NewJob]) -> int:
+    """Queue several jobs in one statement, skipping keys that exist; return how many rows were added."""
+    if not new_jobs:
+        return 0
+    now = utcnow()
+    rows = [{"kind": j.kind, "key": j.key, "state": "pending", "run_at": j.run_at,
+             "payload_json": json.dumps(j.payload, sort_keys=True, ensure_ascii=False),
+             "instance_id": j.instance_id, "attempts": 0, "max_attempts": j.max_attempts, "unconfirmed_sends": 0,
+             "created_at": now} for j in new_jobs]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id)
-    return session.execute(stmt).first() is not None
+    stmt = insert(Job).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id)
+    return len(session.execute(stmt).all())
 
 
 def claim(
