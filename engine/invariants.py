@@ -71,9 +71,9 @@ def _ready_rows_match_state(session: Session, report: Report) -> None:
 
 
 def _one_completion_each(session: Session, report: Report) -> None:
-    events = dict(session.execute(
+    events: dict[str | None, int] = {task_id: n for task_id, n in session.execute(
         select(AuditEvent.human_task_id, func.count()).where(AuditEvent.kind == "task_completed")
-        .group_by(AuditEvent.human_task_id)).tuples().all())
+        .group_by(AuditEvent.human_task_id))}
     completed = set(session.scalars(select(HumanTask.id).where(HumanTask.state == "completed")))
     report.counts["completed_tasks"] = len(completed)
     report.counts["completion_events"] = sum(events.values())
@@ -85,9 +85,9 @@ def _one_completion_each(session: Session, report: Report) -> None:
 
 
 def _jobs_settled(session: Session, report: Report, now: datetime) -> None:
-    by_state = dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).tuples().all())
+    by_state = {state_: n for state_, n in session.execute(select(Job.state, func.count()).group_by(Job.state))}
     report.counts.update({f"jobs_{k}": v for k, v in by_state.items()})
     stuck = session.scalars(select(Job.key).where(Job.state == "running", Job.locked_until < now)).all()
     report.violations += [f"job {key}: running past its lease" for key in stuck]
-    failed = session.execute(select(Job.key, Job.last_error).where(Job.state == "failed")).tuples()
+    failed = session.execute(select(Job.key, Job.last_error).where(Job.state == "failed"))
     report.violations += [f"job {key}: failed ({error})" for key, error in failed]

@@ -206,8 +206,8 @@ def serve(database: Database, settings: Settings, *, once: bool = False, name: s
 
 def _load_handlers() -> None:
     """Import the modules that register job kinds (kept out of import time: they import the engine)."""
-    from engine import followups, notifications
+    from engine import followups, notifications, timers
 
-    missing = {*followups.JOB_KINDS, *notifications.JOB_KINDS} - HANDLERS.keys()
+    missing = {*followups.JOB_KINDS, *notifications.JOB_KINDS, *timers.JOB_KINDS} - HANDLERS.keys()
     if missing:
         raise RuntimeError(f"job kinds without a handler: {sorted(missing)}")

@@ -56,6 +56,7 @@ AUDIT_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed",
     "called_process_started", "called_process_completed", "instance_completed",
     "task_cancelled", "document_attached", "task_reminded", "task_escalated",
+    "timer_fired",
 )
 
 NAMING_CONVENTION = {

@@ -32,6 +32,7 @@ ERROR_CODES = (
 HISTORY_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed", "called_process_started",
     "called_process_completed", "instance_completed", "task_cancelled", "task_reminded", "task_escalated",
+    "timer_fired",
 )
 
 Schema = dict[str, Any]
