@@ -81,7 +81,7 @@ def start_instance(
         raise InvalidTaskDataError(f"Unit {unit.code} tidak memiliki peran untuk: {', '.join(missing)}")
     workflow = state.new_workflow(root.spec, {pid: d.spec for pid, d in called.items()})
     workflow.do_engine_steps()
-    due = timers.due_times(workflow)
+    due = _due_timers(session, workflow, unit.id, {root.process_id: root, **called})
     row = instances.create(
         session, definition_id=root.id, unit_id=unit.id, title=title, started_by_id=user.id,
         state_json=state.dump_state(workflow), serializer_version=state.SERIALIZER_VERSION,
@@ -157,7 +157,7 @@ def complete_task(
     _audit_subprocesses(session, row.id, active_before, _active_subprocesses(workflow), at, user.id)
     _sync_tasks(session, row, workflow, definitions, at, previously_ready=previously_ready - {task_id})
     done = workflow.is_completed()
-    due = timers.due_times(workflow)
+    due = _due_timers(session, workflow, row.unit_id, definitions)
     instances.save_state(session, row.id, expected_version=row.lock_version,
                          state_json=state.dump_state(workflow), status="completed" if done else "running",
                          completed_at=at if done else None)
@@ -205,7 +205,7 @@ def fire_timers(session: Session, instance_id: int, *, now: datetime, job_id: in
     _audit_subprocesses(session, row.id, active_before, _active_subprocesses(workflow), now, None)
     _sync_tasks(session, row, workflow, definitions, now, previously_ready=previously_ready)
     done = workflow.is_completed()
-    due = timers.due_times(workflow)
+    due = _due_timers(session, workflow, row.unit_id, definitions)
     instances.save_state(session, row.id, expected_version=row.lock_version, state_json=state.dump_state(workflow),
                          status="completed" if done else "running", completed_at=now if done else None)
     timers.enqueue(session, row.id, due)
@@ -213,6 +213,17 @@ def fire_timers(session: Session, instance_id: int, *, now: datetime, job_id: in
         history.append(session, instance_id=row.id, kind="instance_completed", occurred_at=now,
                        process_id=_root_process_id(definitions, row))
     return fired
+
+
+def _due_timers(session: Session, workflow: BpmnWorkflow, unit_id: int,
+                definitions: Mapping[str, Definition]) -> dict[str, datetime]:
+    """The waiting timers' times, working-time timers counted on the unit's calendar (``engine.timers``)."""
+    working = {t for d in definitions.values() for t in d.meta.working_time_timers}
+    if not working:
+        return timers.due_times(workflow)
+    unit = org.get_unit(session, unit_id)
+    return timers.due_times(workflow, calendar_for(unit.timezone, calendar_store.corrections(session, unit.id)),
+                            working)
 
 
 def _root_process_id(definitions: Mapping[str, Definition], row: ProcessInstance) -> str:

@@ -69,6 +69,7 @@ class ProcessMeta:
     header: dict[str, list[str]] = field(default_factory=dict)
     lanes: dict[str, LaneMeta] = field(default_factory=dict)
     steps: dict[str, StepMeta] = field(default_factory=dict)
+    working_time_timers: tuple[str, ...] = ()  # ids of timer events with <alur:timer workingTime="true"/>
 
     def lane_by_name(self, name: str) -> LaneMeta | None:
         """The lane called ``name`` in this SOP, if any."""
@@ -89,6 +90,7 @@ class ProcessMeta:
             header=dct.get("header", {}),
             lanes={k: LaneMeta(**v) for k, v in dct.get("lanes", {}).items()},
             steps={k: StepMeta(**v) for k, v in dct.get("steps", {}).items()},
+            working_time_timers=tuple(dct.get("working_time_timers", ())),
         )
 
 
@@ -126,6 +128,9 @@ def read_process_meta(process: etree._Element) -> ProcessMeta:
         header=header,
         lanes=lanes,
         steps=steps,
+        working_time_timers=tuple(sorted(
+            e.getparent().getparent().get("id")
+            for e in process.iterfind(".//bpmn:extensionElements/alur:timer[@workingTime='true']", _NS))),
     )
 
 

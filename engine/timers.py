@@ -14,10 +14,12 @@ a user's completion does: a concurrent completion makes one of the two retry.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
@@ -25,6 +27,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
+from engine.calendar import WorkCalendar
+from engine.waktu import Waktu
 from engine.worker import JobRun, register
 from storage import jobs
 
@@ -33,16 +37,29 @@ __all__ = ["JOB_KINDS", "due_times", "enqueue"]
 JOB_KINDS = ("bpmn_timer",)
 
 
-def due_times(workflow: BpmnWorkflow) -> dict[str, datetime]:
+def due_times(workflow: BpmnWorkflow, calendar: WorkCalendar | None = None,
+              working_time: Collection[str] = ()) -> dict[str, datetime]:
     """``{task id: when}`` of every waiting timer; fixes each timer's time in the workflow state.
 
     Call before the state is serialized, so the time stored is the time queued.
+    A ``timeDuration`` timer whose element id is in ``working_time`` (diagram:
+    ``<alur:timer workingTime="true"/>``) counts its duration in working time on
+    ``calendar`` (the unit's), from the moment it starts waiting; its duration
+    must then be whole minutes, hours, days or weeks (``PT30M``, ``PT4H``,
+    ``P2D``, ``P1W``; raises ``CalendarError`` otherwise).
     """
     due: dict[str, datetime] = {}
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             continue
+        if (calendar is not None and isinstance(definition, DurationTimerEventDefinition)
+                and task.task_spec.bpmn_id in working_time and not task._get_internal_data("alur_working_time")):
+            # SpiffWorkflow fixed a calendar-time deadline when the timer began to wait; replace it.
+            duration = workflow.script_engine.evaluate(task, definition.expression)
+            start = datetime.fromtimestamp(task.last_state_change, UTC)
+            task._set_internal_data(event_value=calendar.add(start, Waktu.from_iso(str(duration))).isoformat(),
+                                    alur_working_time=True)
         if isinstance(definition, CycleTimerEventDefinition):
             definition.cycle_complete(task)
             value = task._get_internal_data("event_value")

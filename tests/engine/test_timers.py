@@ -143,3 +143,26 @@ def test_cycle_boundary_timer_fires_each_time(alur_db: Database) -> None:
         assert len(late) == 2  # R2: two repetitions, each a follow-up beside the step
         assert invariants.check(session, check_jobs=False).violations == []
     assert _kinds(alur_db, instance_id).count("timer_fired") >= 1
+
+
+def test_working_time_timer_counts_on_the_units_calendar(alur_db: Database) -> None:
+    from engine.calendar import calendar_for
+    from engine.waktu import Waktu
+
+    pid = "sop_uji_timer_kerja"
+    source = TEMPLATE.format(pid=pid, cancel="false").replace(
+        'cancelActivity="false">\n',
+        'cancelActivity="false">\n      <bpmn:extensionElements><alur:timer workingTime="true"/></bpmn:extensionElements>\n'
+    ).replace('"PT2S"</bpmn:timeDuration></bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>',
+              '"PT30M"</bpmn:timeDuration></bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>')
+    assert 'workingTime="true"' in source and '"PT30M"' in source
+    calendar = calendar_for("Asia/Jayapura")
+    before = datetime.now(UTC)
+    with alur_db.transaction() as session:
+        deploy_sources(session, {f"{pid}.bpmn": source.encode()})
+        instances.start_instance(session, process_id=pid, unit_code=UNIT, title="Jam kerja",
+                                 username="staf1.kecamatan")
+    after = datetime.now(UTC)
+    with alur_db.transaction() as session:
+        (run_at,) = session.scalars(select(Job.run_at).where(Job.kind == "bpmn_timer"))
+    assert calendar.add(before, Waktu(30, "menit")) <= run_at <= calendar.add(after, Waktu(30, "menit"))
