@@ -83,11 +83,10 @@ def notify(session: Session, *, kind: str, users: Sequence[User], human: HumanTa
                "due_at": human.due_at.isoformat() if human.due_at else None, **(data or {})}
     unit = org.get_unit(session, human.unit_id)
     prefs = store.preferences(session, [u.id for u in users])
-    rows, queued = [], list(also_queue)
-    for user in users:
-        row = store.add(session, user_id=user.id, kind=kind, unit_id=human.unit_id, created_at=at,
-                        instance_id=human.instance_id, human_task_id=human.id, data=payload)
-        rows.append(row)
+    queued = list(also_queue)
+    rows = store.add_many(session, user_ids=[u.id for u in users], kind=kind, unit_id=human.unit_id,
+                          created_at=at, instance_id=human.instance_id, human_task_id=human.id, data=payload)
+    for user, row in zip(users, rows, strict=True):
         queued += _email_jobs(row, prefs.get(user.id), user.id, unit.timezone, at)
     if webhook_url:
         body = {"id": source_key, "event": kind, "occurred_at": at.isoformat(), "unit": unit.code,

@@ -59,8 +59,10 @@ def enqueue(
     ``INSERT ... ON CONFLICT (key) DO NOTHING``: the same job queued twice (two
     transactions racing, or a repeated call) is one row. ``run_at`` is aware UTC.
     """
-    return enqueue_many(session, [NewJob(kind=kind, key=key, run_at=run_at, payload=payload or {},
-                                         instance_id=instance_id, max_attempts=max_attempts)]) == 1
+    row = _row(NewJob(kind=kind, key=key, run_at=run_at, payload=payload or {}, instance_id=instance_id,
+                      max_attempts=max_attempts), utcnow())
+    stmt = _insert(session).values(**row).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id)
+    return session.execute(stmt).first() is not None
 
 
 @dataclass(frozen=True)
@@ -75,19 +77,23 @@ class NewJob:
     max_attempts: int = 10
 
 
-def enqueue_many(session: Session, new_jobs: list[NewJob]) -> int:
-    """Queue several jobs in one statement, skipping keys that exist; return how many rows were added."""
-    if not new_jobs:
-        return 0
-    now = utcnow()
-    rows = [{"kind": j.kind, "key": j.key, "state": "pending", "run_at": j.run_at,
-             "payload_json": json.dumps(j.payload, sort_keys=True, ensure_ascii=False),
-             "instance_id": j.instance_id, "attempts": 0, "max_attempts": j.max_attempts, "unconfirmed_sends": 0,
-             "created_at": now} for j in new_jobs]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Job).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id)
-    return len(session.execute(stmt).all())
+def enqueue_many(session: Session, new_jobs: list[NewJob]) -> None:
+    """Queue several jobs with one cached statement (executemany), skipping keys that exist."""
+    if new_jobs:
+        now = utcnow()
+        stmt = _insert(session).on_conflict_do_nothing(index_elements=["key"])
+        session.execute(stmt, [_row(j, now) for j in new_jobs])
+
+
+def _insert(session: Session) -> Any:
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Job)
+
+
+def _row(job: NewJob, now: datetime) -> dict[str, Any]:
+    return {"kind": job.kind, "key": job.key, "state": "pending", "run_at": job.run_at,
+            "payload_json": json.dumps(job.payload, sort_keys=True, ensure_ascii=False),
+            "instance_id": job.instance_id, "attempts": 0, "max_attempts": job.max_attempts,
+            "unconfirmed_sends": 0, "created_at": now}
 
 
 def claim(

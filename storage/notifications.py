@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from storage.models import EMAIL_MODES, NOTIFICATION_KINDS, Notification, NotificationPreference, UnitPolicy
 
 __all__ = [
-    "add", "escalated_to", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy",
+    "add", "add_many", "escalated_to", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy",
     "preference", "preferences", "save_policy", "save_preference", "unread_count",
 ]
 
@@ -47,6 +47,20 @@ def escalated_to(session: Session, user_id: int, *, task_id: str | None = None,
     if instance_id is not None:
         stmt = stmt.where(Notification.instance_id == instance_id)
     return session.scalar(stmt.limit(1)) is not None
+
+
+def add_many(session: Session, *, user_ids: Iterable[int], kind: str, unit_id: int, created_at: datetime,
+             instance_id: int | None = None, human_task_id: str | None = None,
+             data: dict[str, Any] | None = None) -> list[Notification]:
+    """The same notification for each of ``user_ids``, stored with one flush (ids assigned), in that order."""
+    if kind not in NOTIFICATION_KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    data_json = json.dumps(data or {}, sort_keys=True, ensure_ascii=False, default=str)
+    rows = [Notification(user_id=user_id, kind=kind, unit_id=unit_id, created_at=created_at, instance_id=instance_id,
+                         human_task_id=human_task_id, data_json=data_json) for user_id in user_ids]
+    session.add_all(rows)
+    session.flush()
+    return rows
 
 
 def get(session: Session, notification_id: int) -> Notification | None:
