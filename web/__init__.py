@@ -102,6 +102,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         inbox,
         instances,
+        notifications,
         password,
         sop_dokumen,
         studio,
@@ -156,6 +157,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     documents.init_app(app)
     api.init_app(app)
     studio.init_app(app)
+    notifications.init_app(app)
     app.after_request(_security_headers)
     return app
 
