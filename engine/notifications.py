@@ -35,7 +35,7 @@ from storage.errors import DeliveryError, InvalidTaskDataError
 from storage.models import EMAIL_MODES, HumanTask, Notification, NotificationPreference, User
 
 __all__ = [
-    "DIGEST_HOUR", "JOB_KINDS", "NotificationView", "escalated_to", "list_for", "mark_read", "notify", "preference_of",
+    "DIGEST_HOUR", "JOB_KINDS", "NotificationView", "list_for", "mark_read", "notify", "preference_of",
     "render", "set_preference", "unread_count",
 ]
 
@@ -118,17 +118,6 @@ def _digest_job(user_id: int, zone: str, at: datetime) -> jobs.NewJob:
     day = send_local.date().isoformat()
     return jobs.NewJob(kind="digest", key=f"digest:{user_id}:{day}", run_at=send_local.astimezone(UTC),
                        payload={"user_id": user_id, "day": day})
-
-
-def escalated_to(session: Session, username: str, *, task_id: str | None = None,
-                 instance_id: int | None = None) -> bool:
-    """Whether ``username`` was sent an escalation about that task or instance: a superior may then read it.
-
-    The superior reads the step and its instance (never completes it: that
-    stays with the lane's holders). Raises ``UserNotFound``.
-    """
-    user = org.get_user_by_username(session, username)
-    return store.escalated_to(session, user.id, task_id=task_id, instance_id=instance_id)
 
 
 def unread_count(session: Session, username: str) -> int:
