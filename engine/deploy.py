@@ -18,7 +18,9 @@ what is wrong or what Alur does not support:
   multi-instance and loop expressions, data assignments) is in the safe, bounded
   subset of :mod:`engine.expressions`; FEEL, JUEL and other languages are refused.
 - Every timer value (``timeDate``, ``timeDuration``, ``timeCycle``) is an ISO 8601
-  literal; a diagram with a timer is then refused, as Alur does not run timers yet.
+  literal, on a timer the worker runs (a boundary timer on a user task, an
+  intermediate timer catch event; :mod:`engine.timer_events`); any other timer
+  (a timer start event, a boundary timer elsewhere) is refused.
 - Nothing Alur does not execute: data stores, data objects and data associations,
   service/send/receive/business-rule tasks, message/signal/error/escalation/
   compensation/cancel/conditional events, event-based and complex gateways,
@@ -135,6 +137,7 @@ def deploy_sources(session: Session, sources: Mapping[str, bytes]) -> list[Deplo
         executable = deploy_checks.executable_processes(tree, name)
         deploy_checks.check_expressions(tree, name)
         deploy_checks.check_timers(tree, name)
+        deploy_checks.quote_timer_values(tree)
         deploy_checks.check_supported(tree, name)
         deploy_checks.check_vendor_extensions(tree, name)
         deploy_checks.check_gateways(tree, name)

@@ -19,8 +19,13 @@ support. :mod:`engine.deploy` runs them in this order:
    :mod:`engine.expressions`; FEEL (``= …``), JUEL (``${…}``, ``#{…}``) and any
    other ``language`` are refused by name.
 4. :func:`check_timers` — ``timeDate``, ``timeDuration`` and ``timeCycle`` must be
-   ISO 8601 literals (:mod:`engine.timers`); a valid timer is then refused as
-   well, because Alur does not execute timers yet.
+   ISO 8601 literals (:mod:`engine.timers`; bare, ``P7D``, or as a quoted string,
+   ``"P7D"``). A valid timer deploys where ``alur worker`` runs it
+   (:mod:`engine.timer_events`): a boundary timer on a user task, interrupting or
+   not, and an intermediate timer catch event; a timer anywhere else (a timer
+   start event, a boundary timer on a call activity...) is refused.
+   :func:`quote_timer_values` then hands SpiffWorkflow each value as the quoted
+   string its script engine evaluates.
 5. :func:`check_supported` — elements Alur does not execute are refused with the
    reason: data stores, data objects, data input/output associations and
    ``ioSpecification`` (Alur keeps a step's data itself); service, send, receive
@@ -52,6 +57,7 @@ The data-flow check (every variable a condition reads is set before it) is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from lxml import etree
@@ -63,7 +69,8 @@ from storage.errors import DeployError, UnsafeExpressionError
 
 __all__ = [
     "SPIFF_NS", "check_expressions", "check_gateways", "check_supported", "check_timers",
-    "check_vendor_extensions", "check_xinclude", "executable_processes", "owner_of", "refuse",
+    "check_vendor_extensions", "check_xinclude", "executable_processes", "owner_of", "quote_timer_values",
+    "refuse",
 ]
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -214,21 +221,72 @@ def check_expressions(tree: etree._ElementTree, filename: str) -> None:
             raise refuse(str(exc), filename, element, UnsafeExpressionError) from exc
 
 
+_QUOTED = re.compile(r"""(["'])([^"'\\]*)\1""")
+_TIMER_HOSTS = ("boundaryEvent", "intermediateCatchEvent")
+
+
+def _timer_text(value: etree._Element) -> str:
+    """A timer value's ISO 8601 text: the element's text, without the quotes of a quoted literal."""
+    text = "".join(value.itertext()).strip()
+    quoted = _QUOTED.fullmatch(text)
+    return quoted.group(2).strip() if quoted else text
+
+
 def check_timers(tree: etree._ElementTree, filename: str) -> None:
-    """Parse every timer value as an ISO 8601 literal, then refuse the timer: Alur does not run timers yet."""
+    """Parse every timer value as an ISO 8601 literal; refuse a timer where the worker does not run one.
+
+    Runs: a boundary timer attached to a user task (``cancelActivity`` true or
+    false) and an intermediate timer catch event (BPMN 2.0, 10.5.5). Refused, with
+    the reason: a value that is not an ISO 8601 literal of its kind (an expression,
+    FEEL, a cron line), a timer with no value, and a timer on any other element
+    (timer start events, event sub-processes, boundary timers on call activities).
+    """
     for definition in tree.iterfind(".//bpmn:timerEventDefinition", _NS):
         values = [child for child in definition if isinstance(child.tag, str) and _local(child) in TIMER_KINDS]
         for value in values:
             try:
-                parse_timer(_local(value), "".join(value.itertext()))
+                parse_timer(_local(value), _timer_text(value))
             except TimerValueError as exc:
                 raise refuse(f"Nilai timer {_local(value)} harus berupa literal ISO 8601, bukan ekspresi: {exc} "
                              f"(timer value must be an ISO 8601 literal)", filename, value,
                              UnsafeExpressionError) from exc
-        what = ", ".join(f"{_local(v)}={''.join(v.itertext()).strip()}" for v in values) or "tanpa nilai"
-        raise refuse(f"Event timer ({what}) belum dijalankan oleh Alur: diagram dengan timer belum dapat "
-                     f"dipasang; Waktu langkah dicatat di alur:mutuBaku (timer events are not executed yet)",
-                     filename, definition.getparent() if definition.getparent() is not None else definition)
+        host = definition.getparent()
+        what = ", ".join(f"{_local(v)}={_timer_text(v)}" for v in values) or "tanpa nilai"
+        if host is None or not values:
+            raise refuse(f"Event timer ({what}) tanpa nilai timeDate, timeDuration atau timeCycle tidak dapat "
+                         f"dijalankan (a timer needs a value)", filename, host if host is not None else definition)
+        if _local(host) in _TIMER_HOSTS and (_local(host) != "boundaryEvent" or _attached_to_user_task(host)):
+            continue
+        raise refuse(f"Event timer ({what}) pada {_local(host)} belum dijalankan oleh Alur: hanya timer batas "
+                     f"(boundary) pada tugas pengguna dan timer antara (intermediate catch event) yang dijalankan "
+                     f"worker (only boundary timers on user tasks and intermediate timer catch events run)",
+                     filename, host)
+
+
+def _attached_to_user_task(boundary: etree._Element) -> bool:
+    ref = boundary.get("attachedToRef")
+    process = boundary.getparent()
+    if not ref or process is None:
+        return False
+    return any(_local(e) == "userTask" for e in process if isinstance(e.tag, str) and e.get("id") == ref)
+
+
+def quote_timer_values(tree: etree._ElementTree) -> None:
+    """Write every (checked) timer value as a quoted string, as SpiffWorkflow evaluates it.
+
+    SpiffWorkflow's script engine evaluates a timer's text as an expression, so
+    ``P7D`` becomes ``"P7D"``; an already quoted value is left as it is. Changes
+    only the parsed tree given to the parser, never the stored file. Call after
+    :func:`check_timers`.
+    """
+    for definition in tree.iterfind(".//bpmn:timerEventDefinition", _NS):
+        for value in definition:
+            if isinstance(value.tag, str) and _local(value) in TIMER_KINDS:
+                text = "".join(value.itertext()).strip()
+                if not _QUOTED.fullmatch(text):
+                    for child in list(value):
+                        value.remove(child)
+                    value.text = f'"{text}"'
 
 
 def check_supported(tree: etree._ElementTree, filename: str) -> None:

@@ -31,7 +31,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from engine import state, visibility
+from engine import followups, state, timer_events, visibility
 from engine.calendar import calendar_for
 from engine.catalog import Definition, called_closure, get_definition, latest_definition
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
@@ -51,7 +51,7 @@ from storage.errors import (
 from storage.models import HumanTask, ProcessInstance
 
 __all__ = [
-    "KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "get_instance", "get_task",
+    "KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "fire_timers", "get_instance", "get_task",
     "history_of", "inbox", "inbox_count", "start_instance", "starters", "step_of_task",
 ]
 
@@ -110,6 +110,7 @@ def start_instance(
     workflow = state.new_workflow(root.spec, {pid: d.spec for pid, d in called.items()})
     workflow.task_tree.data.update(dict(input_data or {}))  # the start data conditions may read
     _run_engine(workflow.do_engine_steps, root.name)
+    due = _due_timers(session, workflow, unit.id, {root.process_id: root, **called})
     row = instances.create(
         session, definition_id=root.id, unit_id=unit.id, title=title, started_by_id=user.id,
         state_json=state.dump_state(workflow), serializer_version=state.SERIALIZER_VERSION,
@@ -122,6 +123,7 @@ def start_instance(
     _audit_subprocesses(session, row.id, {}, _active_subprocesses(workflow), at, user.id)
     definitions = {root.process_id: root, **called}
     new_tasks = _sync_tasks(session, row, workflow, definitions, at, previously_ready=set())
+    timer_events.enqueue(session, row.id, due)
     if not any(_can_perform(session, user.id, t) for t in new_tasks):
         raise PermissionDeniedError(
             f"{username} tidak memegang peran untuk langkah pertama {root.name} "
@@ -196,9 +198,11 @@ def complete_task(
     _audit_subprocesses(session, row.id, active_before, _active_subprocesses(workflow), at, user.id)
     _sync_tasks(session, row, workflow, definitions, at, previously_ready=previously_ready - {task_id})
     done = workflow.is_completed()
+    due = _due_timers(session, workflow, row.unit_id, definitions)
     instances.save_state(session, row.id, expected_version=row.lock_version,
                          state_json=state.dump_state(workflow), status="completed" if done else "running",
                          completed_at=at if done else None)
+    timer_events.enqueue(session, row.id, due)
     if done:
         history.append(session, instance_id=row.id, kind="instance_completed", occurred_at=at,
                        actor_id=user.id, process_id=_root_process_id(definitions, row))
@@ -262,6 +266,63 @@ def _check_data(data: Any, field: str | None = None) -> None:
     elif isinstance(data, list | tuple):
         for value in data:
             _check_data(value, field)
+
+def fire_timers(session: Session, instance_id: int, *, now: datetime, job_id: int | None = None) -> list[str]:
+    """Fire the due BPMN timers of a running instance and run it to its next wait state (the worker's job).
+
+    Records ``timer_fired`` for each timer that fired, new ready tasks, tasks an
+    interrupting boundary timer cancelled, and saves the state through the
+    optimistic lock. Returns the ids of the timer tasks that fired (empty when
+    none was due or the instance is no longer running). Raises
+    ``InstanceNotFound`` and ``StaleInstanceError`` (a concurrent change: retry).
+    """
+    row = instances.get(session, instance_id)
+    if row.status != "running":
+        return []
+    definitions = _definitions_of(session, row)
+    workflow = _load(row, definitions)
+    waiting = {str(t.id): (t.task_spec.bpmn_id, t.workflow.spec.name, json.dumps(t.internal_data, default=str))
+               for t in workflow.get_tasks(state=TaskState.WAITING)}
+    previously_ready = {t.id for t in tasks.ready_for_instance(session, row.id)}
+    active_before = _active_subprocesses(workflow)
+
+    def run() -> None:
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+
+    _run_engine(run, "timer")
+    still = {str(t.id): json.dumps(t.internal_data, default=str) for t in workflow.get_tasks(state=TaskState.WAITING)}
+    # Fired: left the waiting state, or (a cycle) moved on to its next repetition.
+    fired = sorted(tid for tid, (_, _, data) in waiting.items() if still.get(tid) != data)
+    if not fired:
+        return []
+    for task_id in fired:
+        element_id, process_id, _ = waiting[task_id]
+        history.append(session, instance_id=row.id, kind="timer_fired", occurred_at=now, element_id=element_id,
+                       process_id=process_id, data={"timer_task": task_id, "job_id": job_id})
+    state.prune(workflow)
+    _audit_subprocesses(session, row.id, active_before, _active_subprocesses(workflow), now, None)
+    _sync_tasks(session, row, workflow, definitions, now, previously_ready=previously_ready)
+    done = workflow.is_completed()
+    due = _due_timers(session, workflow, row.unit_id, definitions)
+    instances.save_state(session, row.id, expected_version=row.lock_version, state_json=state.dump_state(workflow),
+                         status="completed" if done else "running", completed_at=now if done else None)
+    timer_events.enqueue(session, row.id, due)
+    if done:
+        history.append(session, instance_id=row.id, kind="instance_completed", occurred_at=now,
+                       process_id=_root_process_id(definitions, row))
+    return fired
+
+
+def _due_timers(session: Session, workflow: BpmnWorkflow, unit_id: int,
+                definitions: Mapping[str, Definition]) -> dict[str, datetime]:
+    """The waiting timers' times, working-time timers counted on the unit's calendar (``engine.timer_events``)."""
+    working = {t for d in definitions.values() for t in d.meta.working_time_timers}
+    if not working:
+        return timer_events.due_times(workflow)
+    unit = org.get_unit(session, unit_id)
+    return timer_events.due_times(workflow, calendar_for(unit.timezone, calendar_store.corrections(session, unit.id)),
+                            working)
 
 
 def _root_process_id(definitions: Mapping[str, Definition], row: ProcessInstance) -> str:
@@ -341,7 +402,7 @@ def _active_subprocesses(workflow: BpmnWorkflow) -> dict[UUID, str]:
 
 
 def _audit_subprocesses(session: Session, instance_id: int, before: Mapping[UUID, str],
-                        after: Mapping[UUID, str], at: datetime, actor_id: int) -> None:
+                        after: Mapping[UUID, str], at: datetime, actor_id: int | None) -> None:
     for tid, process_id in after.items():
         if tid not in before:
             history.append(session, instance_id=instance_id, kind="called_process_started",
@@ -385,6 +446,7 @@ def _sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
         history.append(session, instance_id=row.id, kind="task_ready", occurred_at=at,
                        human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
                        data=_ready_data(human))
+        followups.task_became_ready(session, human, calendar=calendar, at=at)
         added.append(human)
     gone = previously_ready - {str(t.id) for t in ready}
     if gone:

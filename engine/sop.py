@@ -108,6 +108,7 @@ class ProcessMeta:
     tanggal_revisi: str | None = None
     tanggal_efektif: str | None = None
     disahkan_oleh: Pengesahan | None = None
+    working_time_timers: tuple[str, ...] = ()  # ids of timer events with <alur:timer workingTime="true"/>
 
     def lane_by_name(self, name: str) -> LaneMeta | None:
         """The lane called ``name`` in this SOP, if any."""
@@ -133,6 +134,7 @@ class ProcessMeta:
             tanggal_revisi=dct.get("tanggal_revisi"),
             tanggal_efektif=dct.get("tanggal_efektif"),
             disahkan_oleh=Pengesahan(**dct["disahkan_oleh"]) if dct.get("disahkan_oleh") else None,
+            working_time_timers=tuple(dct.get("working_time_timers", ())),
         )
 
 
@@ -177,6 +179,9 @@ def read_process_meta(process: etree._Element) -> ProcessMeta:
         tanggal_efektif=_attr(sop, "tanggalEfektif"),
         disahkan_oleh=Pengesahan(_attr(signer, "jabatan"), _attr(signer, "nama"), _attr(signer, "nip"))
         if signer is not None else None,
+        working_time_timers=tuple(sorted(
+            e.getparent().getparent().get("id")
+            for e in process.iterfind(".//bpmn:extensionElements/alur:timer[@workingTime='true']", _NS))),
     )
 
 

@@ -7,8 +7,9 @@ literals there (ISO 8601-1:2019, 5.5 durations, 5.6 repeating intervals), never
 an expression. Parsing is :mod:`isodate`'s, behind a strict shape check (it
 accepts ``PT`` alone or ``P1DT`` as zero or one day).
 
-Timers are not executed yet: deploy parses them so that a malformed value gets
-its own message, then refuses the diagram (see :mod:`engine.deploy_checks`).
+Deploy parses every timer value so that a malformed one gets its own message
+(:mod:`engine.deploy_checks`); ``alur worker`` executes the valid ones
+(:mod:`engine.timer_events`).
 """
 
 from __future__ import annotations

@@ -17,9 +17,14 @@ A user sees an instance when at least one holds:
 3. **Auditor** — an ``auditor`` access grant covers the instance's unit (or every
    unit): read every instance, task, document and history in scope; never act
    (``engine.access``).
+4. **Escalation** — they were sent an escalation about one of its tasks (issue 8,
+   ``engine.followups``): they read that task and the instance, never act (completing
+   stays with the lane's holders).
 
 Rules 2 and 3 give read access to *every* task of the instance (:func:`reads_whole_unit`);
-rule 1 alone gives the instance page and the tasks of the user's lanes.
+rule 1 alone gives the instance page and the tasks of the user's lanes; rule 4 the
+instance page and the escalated task (:func:`reads_task`). Lists
+(:func:`visible_instances_filter`) apply rules 1 to 3.
 :func:`visible_instances_filter` is the same rule as SQL for lists (search,
 "Semua proses unit").
 """
@@ -33,18 +38,19 @@ from sqlalchemy.orm import Session
 
 from storage import grants as grant_store
 from storage import instances as instance_store
+from storage import notifications as notification_store
 from storage import org, search, tasks
 from storage.errors import InstanceNotFound
 from storage.models import UNIT_KINDS
 
 __all__ = [
     "HEAD_ROLES", "SECRETARY_ROLES", "Reach", "audits_unit", "can_see_instance", "overseen_units", "reach_of",
-    "reads_whole_unit", "visible_instances_filter",
+    "reads_task", "reads_whole_unit", "visible_instances_filter",
 ]
 
 HEAD_ROLES: dict[str, tuple[str, ...]] = {
     "kecamatan": ("Camat",),
-    "dinas": ("Kepala Dinas", "Kadin"),
+    "dinas": ("Kepala Dinas", "Kadin", "Kepala SKPD"),
     "bagian": ("Kabag", "Kepala Bagian"),
 }
 """Lane names of a unit's head per unit kind; the first that resolves in the unit counts."""
@@ -136,14 +142,28 @@ def reads_whole_unit(session: Session, instance_id: int, username: str) -> bool:
     return reach_of(session, username).covers(unit_id)
 
 
+def reads_task(session: Session, instance_id: int, task_id: str, username: str) -> bool:
+    """Whether ``username`` reads task ``task_id`` of ``instance_id`` beyond their lanes (rules 2, 3 and 4).
+
+    Rule 1 (the lane, or having completed it) is the caller's: it is also the
+    rule for acting. Raises ``UserNotFound``.
+    """
+    if reads_whole_unit(session, instance_id, username):
+        return True
+    user = org.get_user_by_username(session, username)
+    return notification_store.escalated_to(session, user.id, task_id=task_id)
+
+
 def can_see_instance(session: Session, instance_id: int, username: str) -> bool:
-    """Whether ``username`` sees instance ``instance_id`` by any of the three rules; False if it does not exist.
+    """Whether ``username`` sees instance ``instance_id`` by any of the four rules; False if it does not exist.
 
     Raises ``UserNotFound``.
     """
     if reads_whole_unit(session, instance_id, username):
         return True
     user = org.get_user_by_username(session, username)
+    if notification_store.escalated_to(session, user.id, instance_id=instance_id):
+        return True
     my_roles = {r.id for r in org.roles_of(session, user.id)}
     teams: dict[int, bool] = {}
     for human in tasks.tasks_of_instance(session, instance_id):

@@ -19,7 +19,8 @@ then English after a slash.
     ├── ConflictError
     │   ├── TaskAlreadyCompleted   "tugas sudah diselesaikan"
     │   ├── StaleInstanceError     optimistic lock lost
-    │   └── StaleDraftError        a draft was saved by someone else since it was read (who, when)
+    │   ├── StaleDraftError        a draft was saved by someone else since it was read (who, when)
+    │   └── JobLeaseLost           a worker's claim on a job expired and was taken over
     ├── PermissionDeniedError      user does not hold the task's lane
     ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
     │   └── InvalidFieldError      one named field is wrong (control character, too long)
@@ -27,8 +28,9 @@ then English after a slash.
     │   │                          (a condition or script failed); nothing was changed
     │   └── ExpressionLimitError   an expression built too large a value or took too many steps
     ├── CalendarError              bad Waktu text / duration
-    └── SopImportError             an SOP document cannot be imported (no table, scanned, encrypted,
-                                   too large, malformed; attrs: page)
+    ├── SopImportError             an SOP document cannot be imported (no table, scanned, encrypted,
+    │                              too large, malformed; attrs: page)
+    └── DeliveryError              an e-mail or webhook could not be delivered (attr: ambiguous)
 """
 
 from __future__ import annotations
@@ -39,12 +41,14 @@ __all__ = [
     "AlurError",
     "CalendarError",
     "ConflictError",
+    "DeliveryError",
     "DeployError",
     "DraftNotFound",
     "ExpressionLimitError",
     "InstanceNotFound",
     "InvalidFieldError",
     "InvalidTaskDataError",
+    "JobLeaseLost",
     "NotFoundError",
     "PermissionDeniedError",
     "ProcessExecutionError",
@@ -254,3 +258,19 @@ class SopImportError(AlurError):
     def __str__(self) -> str:
         """The message, prefixed by the page when known."""
         return f"halaman {self.page}: {self.message}" if self.page is not None else self.message
+
+
+class JobLeaseLost(ConflictError):
+    """A worker no longer holds the job it was running: its lease expired and another worker claimed it."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"Klaim atas job {job_id} sudah berakhir / lease on job {job_id} was lost")
+
+
+class DeliveryError(AlurError):
+    """An e-mail or webhook call failed. ``ambiguous``: it may have been delivered all the same."""
+
+    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+        self.ambiguous = ambiguous
+        super().__init__(message)

@@ -48,6 +48,8 @@ __all__ = [
     "Document", "HumanTask", "LoginAttempt", "LoginSession", "ProcessDefinition", "ProcessInstance", "Role",
     "RoleAlias", "RoleMember", "SopDraft", "StudioEvent", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
+    "EMAIL_MODES", "JOB_STATES", "NOTIFICATION_KINDS", "Job", "Notification", "NotificationPreference",
+    "UnitPolicy",
 ]
 
 UNIT_KINDS = ("bagian", "dinas", "kecamatan")
@@ -58,7 +60,8 @@ TASK_STATES = ("ready", "completed", "cancelled")
 AUDIT_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed",
     "called_process_started", "called_process_completed", "instance_completed",
-    "task_cancelled", "document_attached", "instance_migrated",
+    "task_cancelled", "document_attached", "instance_migrated", "task_reminded", "task_escalated",
+    "timer_fired",
 )
 DRAFT_STATUSES = ("open", "deployed", "discarded")
 STUDIO_EVENT_KINDS = ("draft_created", "draft_saved", "draft_discarded", "deployed", "restored",
@@ -594,3 +597,121 @@ class StudioEvent(Base):
     def data(self) -> dict[str, Any]:
         """The event's extra data, decoded from ``data_json``."""
         return json.loads(self.data_json)
+
+
+# --- Jobs, notifications and follow-up policy (issue 8, migration 0007) --------
+
+JOB_STATES = ("pending", "running", "done", "failed")
+NOTIFICATION_KINDS = ("task_ready", "task_returned", "task_reminder", "task_due", "task_escalated",
+                      "task_reassigned")
+EMAIL_MODES = ("immediate", "digest", "off")
+
+
+class Job(Base):
+    """One unit of work for ``alur worker``: a reminder, an escalation, an e-mail, a webhook call.
+
+    ``key`` is the job's idempotency key (unique: the same job is never queued
+    twice). A worker claims a due row (``state`` pending, ``run_at`` passed, or
+    ``running`` with an expired lease ``locked_until``), setting a fresh
+    ``claim_token``; it finishes the job only while it still holds that token, in
+    the transaction that makes the job's effects. ``unconfirmed_sends`` counts
+    external sends (SMTP, webhook) begun but not yet recorded: a worker killed
+    mid-send leaves 1, and the job is then sent at most once more.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        CheckConstraint(_in_check("state", JOB_STATES), name="state"),
+        UniqueConstraint("key"),
+        Index(None, "state", "run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload_json: Mapped[str] = mapped_column(Text, default="{}")
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=10)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    locked_by: Mapped[str | None] = mapped_column(String(255))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unconfirmed_sends: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The job's arguments, decoded from ``payload_json``."""
+        return json.loads(self.payload_json)
+
+
+class Notification(Base):
+    """A message to one user: a new step, a step returned for correction, a reminder, an escalation.
+
+    ``kind`` is one of :data:`NOTIFICATION_KINDS`; ``read_at`` is set when the
+    user marks it read; ``emailed_at`` when the worker has sent it by e-mail
+    (alone or in a digest). ``data_json`` holds what the text needs (step name,
+    instance title, due time).
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        CheckConstraint(_in_check("kind", NOTIFICATION_KINDS), name="kind"),
+        Index(None, "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    human_task_id: Mapped[str | None] = mapped_column(ForeignKey("human_task.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The notification's data, decoded from ``data_json``."""
+        return json.loads(self.data_json)
+
+
+class NotificationPreference(Base):
+    """How a user wants notifications by e-mail: ``email_mode`` immediate, daily digest or off."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (CheckConstraint(_in_check("email_mode", EMAIL_MODES), name="email_mode"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(255))
+    email_mode: Mapped[str] = mapped_column(String(16), default="immediate")
+
+
+class UnitPolicy(Base):
+    """A unit's reminder, escalation and webhook policy; a unit without a row uses the defaults.
+
+    ``reminder_percent``: remind the holders when this share of the Waktu has
+    passed (1-99); ``remind_when_due``: remind again at the due time;
+    ``escalate_after_minutes``: escalate when overdue by this many working
+    minutes on the unit's calendar; ``webhook_url``/``webhook_secret``: POST
+    each notification event as JSON signed with HMAC-SHA256 (no URL: no webhook).
+    """
+
+    __tablename__ = "unit_policy"
+    __table_args__ = (
+        CheckConstraint("reminder_percent BETWEEN 1 AND 99", name="reminder_percent"),
+        CheckConstraint("escalate_after_minutes >= 0", name="escalate_after_minutes"),
+    )
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)
+    reminder_percent: Mapped[int] = mapped_column(Integer)
+    remind_when_due: Mapped[bool] = mapped_column(Boolean)
+    escalate_after_minutes: Mapped[int] = mapped_column(Integer)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(255))

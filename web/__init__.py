@@ -103,6 +103,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         inbox,
         instances,
+        notifications,
         password,
         sop_dokumen,
         sop_import,
@@ -159,6 +160,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     documents.init_app(app)
     api.init_app(app)
     studio.init_app(app)
+    notifications.init_app(app)
     app.after_request(_security_headers)
     return app
 

@@ -4,8 +4,9 @@ A user acts on a task only when they hold its lane — the unit's role the lane
 resolves to, or membership of the instance's team for a team lane — exactly the
 engine's rule for completing it (``engine.instances.candidates``). A user reads
 a task they may act on or completed, and every task of an instance whose unit
-they read whole (its head or secretary, or an auditor whose scope covers it);
-they read an instance by ``engine.instances.can_see_instance``. Reading never
+they read whole (its head or secretary, or an auditor whose scope covers it), and
+a task a superior was sent an escalation about (issue 8); they read an instance by
+``engine.instances.can_see_instance`` (all of it in ``engine.visibility``). Reading never
 lets anyone act: a POST on a task by someone who may only read it is refused.
 Anything else, including ids that do not exist, is answered 404 — the same
 answer, so ids of other units' work cannot be probed — and the attempt is
@@ -50,7 +51,7 @@ def require_task(session: Session, account: Account, task_id: str) -> TaskView:
     except TaskNotFound:
         refuse(account, "task", task_id)
     if view.completed_by != account.username and not may_act(session, account, task_id):
-        if not visibility.reads_whole_unit(session, view.instance_id, account.username):
+        if not visibility.reads_task(session, view.instance_id, task_id, account.username):
             refuse(account, "task", task_id)
     audit.record_read(session, account.username, "task", task_id, instance_id=view.instance_id)
     return view

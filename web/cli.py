@@ -402,6 +402,17 @@ def audit_replay(instance_id: int, as_json: bool) -> None:
         f"({outcome.completions} penyelesaian diputar ulang)", *(f"  - {d}" for d in outcome.differences)])
     if not outcome.clean:
         sys.exit(1)
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Jalankan job yang sudah jatuh tempo, lalu berhenti.")
+@click.option("--name", default=None, help="Nama worker di tabel job (bawaan: host:pid).")
+def worker_command(once: bool, name: str | None) -> None:
+    """Jalankan worker: pengingat, eskalasi, e-mail, webhook (berhenti dengan SIGTERM/Ctrl+C)."""
+    from engine.worker import serve
+
+    with _database() as database:
+        count = serve(database, load_settings(), once=once, name=name)
+    if once:
+        click.echo(f"{count} job dijalankan.")
 
 
 @main.command("demo")

@@ -2,7 +2,7 @@
 
 Reads through ``engine.instances.inbox``/``inbox_count`` only (the human-task
 table; no workflow state is loaded). The count is shown in the navigation on
-every page.
+every page, beside the unread notifications.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from engine import catalog, instances
+from engine import catalog, followups, instances, notifications
 from web.db import transaction
 
 __all__ = ["bp", "init_app"]
@@ -26,10 +26,12 @@ def init_app(app: Flask) -> None:
 
 
 def _nav_count() -> dict[str, int | None]:
+    """The navigation's counts — ready tasks and unread notifications — read in one transaction."""
     if not current_user.is_authenticated:
-        return {"nav_inbox_count": None}
+        return {"nav_inbox_count": None, "nav_unread_count": None}
     with transaction() as session:
-        return {"nav_inbox_count": instances.inbox_count(session, current_user.username)}
+        return {"nav_inbox_count": instances.inbox_count(session, current_user.username),
+                "nav_unread_count": notifications.unread_count(session, current_user.username)}
 
 
 @bp.get("/")
@@ -44,4 +46,6 @@ def index() -> ResponseReturnValue:
             chosen = None
         tasks = instances.inbox(session, current_user.username, process_id=chosen)
         total = instances.inbox_count(session, current_user.username, process_id=chosen)
-    return render_template("inbox/index.html", tasks=tasks, total=total, sops=sops, chosen=chosen)
+        escalated = followups.escalated_task_ids(session, [(t.id, t.instance_id) for t in tasks])
+    return render_template("inbox/index.html", tasks=tasks, total=total, sops=sops, chosen=chosen,
+                           escalated=escalated)

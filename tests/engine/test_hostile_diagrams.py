@@ -132,11 +132,42 @@ def test_timer_value_that_is_not_an_iso_literal_is_refused(empty_db: Database, k
     ("timeDuration", "P7D"), ("timeDate", "2026-12-31T09:00:00+07:00"), ("timeCycle", "R3/PT10H"),
     ("timeCycle", "R/2026-01-01T08:00:00Z/P1D"),
 ])
-def test_valid_timer_is_refused_because_timers_do_not_run_yet(empty_db: Database, kind: str, value: str) -> None:
-    data = boundary_timer(kind, value)
+def test_valid_boundary_timer_on_a_user_task_deploys(empty_db: Database, kind: str, value: str) -> None:
+    """Issue 8: the worker runs timers, so a valid ISO 8601 boundary timer on a user task deploys."""
+    deploys(empty_db, boundary_timer(kind, value))
+    with empty_db.transaction() as session:
+        spec_json = session.scalars(select(ProcessDefinition.spec_json)).one()
+    assert f'\\"{value}\\"' in spec_json  # handed to SpiffWorkflow as the quoted string it evaluates
+    with empty_db.transaction() as session:
+        stored = session.scalars(select(ProcessDefinition.bpmn_xml)).one()
+    assert f">{value}</bpmn:{kind}>" in stored  # the stored file is the file deployed
+
+
+def test_quoted_timer_value_deploys_but_quoted_expression_is_refused(empty_db: Database) -> None:
+    error = refused(empty_db, boundary_timer("timeDuration", "&quot;P2D&quot; + durasi"))
+    assert isinstance(error, UnsafeExpressionError) and "ISO 8601" in error.message
+    deploys(empty_db, boundary_timer("timeDuration", "&quot;P2D&quot;"))
+
+
+def test_timer_start_event_is_refused_as_not_run(empty_db: Database) -> None:
+    body = review_sop().replace('<bpmn:startEvent id="StartEvent_1"/>', """<bpmn:startEvent id="StartEvent_1">
+        <bpmn:timerEventDefinition id="TD_Start"><bpmn:timeCycle>R/2026-01-01T08:00:00Z/P1D</bpmn:timeCycle>
+        </bpmn:timerEventDefinition></bpmn:startEvent>""")
+    data = sop(body)
     error = refused(empty_db, data)
-    assert "belum dijalankan oleh Alur" in error.message and value in error.message
-    assert error.element_id == "Timer_1" and error.line == line_of(data, '<bpmn:boundaryEvent id="Timer_1"')
+    assert "belum dijalankan oleh Alur" in error.message and "startEvent" in error.message
+    assert error.element_id == "StartEvent_1" and error.line == line_of(data, '<bpmn:startEvent id="StartEvent_1"')
+
+
+def test_boundary_timer_on_a_call_activity_is_refused_as_not_run(empty_db: Database) -> None:
+    data = sop(review_sop(extra="""
+<bpmn:callActivity id="Call_1" name="Panggil" calledElement="sop_uji_serang"/>
+<bpmn:boundaryEvent id="Timer_1" attachedToRef="Call_1">
+  <bpmn:timerEventDefinition id="TimerDef_1"><bpmn:timeDuration>P7D</bpmn:timeDuration></bpmn:timerEventDefinition>
+</bpmn:boundaryEvent>"""))
+    error = refused(empty_db, data)
+    assert "belum dijalankan oleh Alur" in error.message and "timeDuration=P7D" in error.message
+    assert error.element_id == "Timer_1"
 
 
 def test_intermediate_timer_with_expression_is_refused(empty_db: Database) -> None:

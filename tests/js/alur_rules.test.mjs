@@ -103,8 +103,11 @@ test('engine-support: script task, plain task, timer event, inclusive gateway', 
   assert.ok(problems.some((p) => p.rule === 'alur/engine-support' && p.id === 'Step_01'));
   problems = await alurProblems(sop({ step1Type: 'task' }));
   assert.ok(problems.some((p) => p.rule === 'alur/engine-support' && /User Task/.test(p.message)));
-  problems = await alurProblems(sop({ extra: '<bpmn:intermediateCatchEvent id="Timer_1" name="Tunggu"><bpmn:timerEventDefinition id="T"/></bpmn:intermediateCatchEvent><bpmn:inclusiveGateway id="Inc_1" name="x"/>' }));
+  problems = await alurProblems(sop({ extra: '<bpmn:startEvent id="Timer_1" name="Tiap hari"><bpmn:timerEventDefinition id="T"/></bpmn:startEvent><bpmn:inclusiveGateway id="Inc_1" name="x"/>' }));
   assert.deepEqual(problems.filter((p) => p.rule === 'alur/engine-support').map((p) => p.id).sort(), ['Inc_1', 'Timer_1']);
+  // Issue 8: the worker runs intermediate timer catch events and boundary timers on user tasks.
+  problems = await alurProblems(sop({ extra: '<bpmn:intermediateCatchEvent id="Wait_1" name="Tunggu"><bpmn:timerEventDefinition id="T2"/></bpmn:intermediateCatchEvent><bpmn:boundaryEvent id="Late_1" name="Lewat" attachedToRef="Step_01"><bpmn:timerEventDefinition id="T3"/></bpmn:boundaryEvent>' }));
+  assert.deepEqual(problems.filter((p) => p.rule === 'alur/engine-support').map((p) => p.id), []);
 });
 
 test('foreign-extensions: camunda extensions are reported as warnings, not errors', async () => {

@@ -36,8 +36,12 @@ TABLES = {
     "studio_event",
     "audit_seal",
     "audit_access",
+    "job",
+    "notification",
+    "notification_preference",
+    "unit_policy",
 }
-HEAD = "0006"
+HEAD = "0007"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

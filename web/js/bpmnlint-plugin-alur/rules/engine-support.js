@@ -1,7 +1,8 @@
 // Nothing the engine refuses or does not run (bpmn/README.md): steps are done by people, so
 // no script, service, send, receive or business-rule tasks and no plain (untyped) task; no
-// timer, message, signal, conditional, error, escalation or compensation events (durations
-// are data: Mutu Baku Waktu); only exclusive and parallel gateways.
+// message, signal, conditional, error, escalation or compensation events (a step's duration
+// is data: Mutu Baku Waktu); timers only where `alur worker` runs them (a boundary timer on a
+// user task, an intermediate timer catch event); only exclusive and parallel gateways.
 'use strict';
 
 const { is } = require('bpmnlint-utils');
@@ -18,6 +19,11 @@ const REFUSED = {
   'bpmn:Transaction': 'Transaction tidak dijalankan Alur',
 };
 
+function runsTimer(node) {
+  return is(node, 'bpmn:IntermediateCatchEvent')
+    || (is(node, 'bpmn:BoundaryEvent') && !!node.attachedToRef && is(node.attachedToRef, 'bpmn:UserTask'));
+}
+
 module.exports = function() {
   function check(node, reporter) {
     for (const [type, message] of Object.entries(REFUSED)) {
@@ -32,6 +38,9 @@ module.exports = function() {
     }
     if (is(node, 'bpmn:Event')) {
       for (const definition of node.eventDefinitions || []) {
+        if (is(definition, 'bpmn:TimerEventDefinition') && runsTimer(node)) {
+          continue;
+        }
         if (!is(definition, 'bpmn:TerminateEventDefinition')) {
           const kind = definition.$type.replace('bpmn:', '').replace('EventDefinition', '');
           reporter.report(node.id, `Event ${kind} belum dijalankan Alur (waktu adalah data Mutu Baku)`);

@@ -1,0 +1,221 @@
+"""Reminders and escalation of ready steps, as a unit's policy (no diagram change needed).
+
+When a step (a human task) becomes ready with a Waktu, three follow-ups are
+queued as jobs, each due on the unit's working calendar (``engine.calendar``):
+
+- ``share``: a reminder to the step's holders when ``reminder_percent`` of its
+  Waktu (in working minutes) has passed — default :data:`DEFAULT_REMINDER_PERCENT`;
+- ``due``: a reminder to the holders when it falls due (``remind_when_due``);
+- ``escalate``: when it is overdue by ``escalate_after_minutes`` working minutes
+  (default :data:`DEFAULT_ESCALATE_AFTER_MINUTES`, one working day), a message
+  to the superior of the lane (:func:`superiors_of_lane`).
+
+Each follow-up is recorded in the instance's history (``task_reminded``,
+``task_escalated``) and notifies its recipients. A follow-up whose step is no
+longer ready does nothing; one whose time moved because the unit's policy
+changed is put back to its new time. A unit without a ``unit_policy`` row uses
+the defaults. The holders are also notified at once that the step arrived
+(``task_ready``), or came back for correction after "tidak" (``task_returned``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import notifications
+from engine.calendar import WorkCalendar, calendar_for
+from engine.visibility import HEAD_ROLES
+from engine.waktu import Waktu
+from engine.worker import JobRun, register
+from storage import calendar as calendar_store
+from storage import history, jobs, org
+from storage import notifications as store
+from storage.errors import InvalidTaskDataError
+from storage.models import AuditEvent, HumanTask, User
+
+__all__ = [
+    "DEFAULT_ESCALATE_AFTER_MINUTES", "DEFAULT_REMINDER_PERCENT", "DEFAULT_REMIND_WHEN_DUE",
+    "JOB_KINDS", "Policy", "escalated_task_ids", "followup_times", "policy_of", "set_policy", "superiors_of_lane",
+    "task_became_ready",
+]
+
+DEFAULT_REMINDER_PERCENT = 75
+DEFAULT_REMIND_WHEN_DUE = True
+DEFAULT_ESCALATE_AFTER_MINUTES = 450  # one working day of the default office hours (7.5 h)
+JOB_KINDS = ("task_followup",)
+STAGES = ("share", "due", "escalate")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A unit's follow-up policy (see the module docstring); webhook fields None: no webhook."""
+
+    reminder_percent: int = DEFAULT_REMINDER_PERCENT
+    remind_when_due: bool = DEFAULT_REMIND_WHEN_DUE
+    escalate_after_minutes: int = DEFAULT_ESCALATE_AFTER_MINUTES
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+
+def policy_of(session: Session, unit_id: int) -> Policy:
+    """The unit's policy, or the defaults when it has none."""
+    row = store.policy(session, unit_id)
+    if row is None:
+        return Policy()
+    return Policy(row.reminder_percent, row.remind_when_due, row.escalate_after_minutes, row.webhook_url,
+                  row.webhook_secret)
+
+
+def set_policy(session: Session, unit_code: str, *, reminder_percent: int | None = None,
+               remind_when_due: bool | None = None, escalate_after_minutes: int | None = None,
+               webhook_url: str | None = None, webhook_secret: str | None = None,
+               clear_webhook: bool = False) -> Policy:
+    """Change a unit's policy; arguments left None keep their value. Returns the new policy.
+
+    Raises ``UnitNotFound``, ``InvalidTaskDataError`` (percent outside 1-99,
+    negative minutes, a webhook URL that is not http(s), a webhook without secret).
+    """
+    unit = org.get_unit_by_code(session, unit_code)
+    now = policy_of(session, unit.id)
+    new = Policy(
+        reminder_percent=now.reminder_percent if reminder_percent is None else reminder_percent,
+        remind_when_due=now.remind_when_due if remind_when_due is None else remind_when_due,
+        escalate_after_minutes=now.escalate_after_minutes if escalate_after_minutes is None
+        else escalate_after_minutes,
+        webhook_url=None if clear_webhook else (webhook_url or now.webhook_url),
+        webhook_secret=None if clear_webhook else (webhook_secret or now.webhook_secret),
+    )
+    if not 1 <= new.reminder_percent <= 99:
+        raise InvalidTaskDataError(f"Persentase pengingat harus 1-99, bukan {new.reminder_percent}")
+    if new.escalate_after_minutes < 0:
+        raise InvalidTaskDataError("Menit eskalasi tidak boleh negatif")
+    if new.webhook_url and not new.webhook_url.lower().startswith(("http://", "https://")):
+        raise InvalidTaskDataError(f"URL webhook harus http:// atau https://: {new.webhook_url!r}")
+    if new.webhook_url and not new.webhook_secret:
+        raise InvalidTaskDataError("Webhook memerlukan kunci rahasia (secret) untuk tanda tangan HMAC")
+    store.save_policy(session, unit.id, **new.__dict__)
+    return new
+
+
+def superiors_of_lane(session: Session, unit_id: int, lane_name: str) -> list[User]:
+    """Who an escalation of a step in lane ``lane_name`` goes to: the superior of the lane's jabatan.
+
+    Until the organisation model defines superiors, this is the holders of the
+    unit's head role (``engine.visibility.HEAD_ROLES``: Camat, Kepala Dinas, Kabag) —
+    also for a step in the head's own lane. Empty when the unit has no head role
+    holder. The one place this rule lives.
+    """
+    del lane_name  # used once superiors per jabatan exist
+    unit = org.get_unit(session, unit_id)
+    for name in HEAD_ROLES.get(unit.kind, ()):
+        role = org.resolve_role(session, unit.id, name)
+        if role is not None:
+            return org.users_with_role(session, role.id)
+    return []
+
+
+def _holders(session: Session, human: HumanTask) -> list[User]:
+    if human.team_id is not None:
+        return [org.get_user(session, i) for i in sorted(org.team_member_ids(session, human.team_id))]
+    return org.users_with_role(session, human.role_id) if human.role_id is not None else []
+
+
+def _calendar(session: Session, unit_id: int) -> WorkCalendar:
+    unit = org.get_unit(session, unit_id)
+    return calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+
+
+def followup_times(human: HumanTask, calendar: WorkCalendar, policy: Policy) -> dict[str, datetime | None]:
+    """``{stage: when}`` for a ready task: share reminder, due reminder, escalation; None = none.
+
+    A task without a due time (no Waktu) gets no follow-ups. The share point is
+    ``ceil(percent × working minutes from ready to due)`` working minutes after
+    ready; the escalation ``escalate_after_minutes`` working minutes after due.
+    """
+    if human.due_at is None:
+        return dict.fromkeys(STAGES)
+    total = calendar.working_minutes_between(human.ready_at, human.due_at)
+    share_minutes = math.ceil(total * policy.reminder_percent / 100)
+    return {
+        "share": calendar.add(human.ready_at, Waktu(share_minutes, "menit")) if 0 < share_minutes < total else None,
+        "due": human.due_at if policy.remind_when_due else None,
+        "escalate": (calendar.add(human.due_at, Waktu(policy.escalate_after_minutes, "menit"))
+                     if policy.escalate_after_minutes > 0 else human.due_at),
+    }
+
+
+def task_became_ready(session: Session, human: HumanTask, *, calendar: WorkCalendar, at: datetime,
+                      catatan: str | None = None) -> None:
+    """Notify a new ready task's holders and queue its follow-ups, in the caller's transaction.
+
+    ``task_returned`` instead of ``task_ready`` when the step comes back for
+    correction (its iteration > 1; ``catatan`` is the reviewer's note).
+    """
+    kind = "task_returned" if human.iteration > 1 else "task_ready"
+    policy = policy_of(session, human.unit_id)
+    queued = [jobs.NewJob(kind="task_followup", key=f"followup:{human.id}:{stage}", run_at=when,
+                          payload={"task_id": human.id, "stage": stage}, instance_id=human.instance_id)
+              for stage, when in followup_times(human, calendar, policy).items() if when is not None]
+    notifications.notify(session, kind=kind, users=_holders(session, human), human=human, at=at,
+                         source_key=f"ready:{human.id}", data={"catatan": catatan} if catatan else None,
+                         webhook_url=policy.webhook_url, also_queue=queued)
+
+
+@register("task_followup")
+def run_followup(run: JobRun) -> None:
+    """A reminder (``share``/``due``) or escalation of one task, recorded and notified once."""
+    stage, task_id = run.job.payload["stage"], run.job.payload["task_id"]
+    with run.transaction() as session:
+        # Lock the task row: a completion of this step waits for us, or we see it completed.
+        human = session.get(HumanTask, task_id, with_for_update=True, populate_existing=True)
+        if human is None or human.state != "ready":
+            run.finish(session, "langkah sudah tidak menunggu / task no longer ready")
+            return
+        calendar = _calendar(session, human.unit_id)
+        when = followup_times(human, calendar, policy_of(session, human.unit_id))[stage]
+        now = run.clock()
+        if when is None:
+            run.finish(session, "dimatikan oleh kebijakan unit / disabled by the unit's policy")
+            return
+        if when > now:
+            jobs.reschedule(session, run.job.id, run.job.token, run_at=when)
+            return
+        holders = _holders(session, human)
+        data = {"stage": stage, "job_id": run.job.id,
+                "due_at": human.due_at.isoformat() if human.due_at else None}
+        if stage == "escalate":
+            recipients = superiors_of_lane(session, human.unit_id, human.lane_name)
+            overdue = calendar.working_minutes_between(human.due_at, now) if human.due_at else 0
+            data |= {"overdue_minutes": overdue, "holders": [u.username for u in holders]}
+            kind, audit_kind = "task_escalated", "task_escalated"
+        else:
+            recipients = holders
+            data |= {"percent": policy_of(session, human.unit_id).reminder_percent if stage == "share" else 100}
+            kind, audit_kind = ("task_reminder" if stage == "share" else "task_due"), "task_reminded"
+        history.append(session, instance_id=human.instance_id, kind=audit_kind, occurred_at=now,
+                       human_task_id=human.id, element_id=human.element_id, process_id=human.process_id,
+                       data={**data, "recipients": [u.username for u in recipients]})
+        notifications.notify(session, kind=kind, users=recipients, human=human, at=now,
+                             source_key=run.job.key, data=data,
+                             webhook_url=policy_of(session, human.unit_id).webhook_url)
+        run.finish(session, f"{len(recipients)} penerima / recipients")
+
+
+def escalated_task_ids(session: Session, tasks: Iterable[tuple[str, int]]) -> set[str]:
+    """Which of the tasks ``(task id, instance id)`` have been escalated (a ``task_escalated`` event).
+
+    One query through the history's ``(instance_id, id)`` index.
+    """
+    pairs = list(tasks)
+    if not pairs:
+        return set()
+    stmt = select(AuditEvent.human_task_id).where(
+        AuditEvent.instance_id.in_({i for _, i in pairs}), AuditEvent.kind == "task_escalated",
+        AuditEvent.human_task_id.in_([t for t, _ in pairs]))
+    return {i for i in session.scalars(stmt) if i is not None}
