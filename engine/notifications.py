@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -244,14 +245,7 @@ def deliver_email(run: JobRun) -> None:
                                      notification_ids=[row.id])
         if not _begin_send(run, session):
             return
-    try:
-        mail.send(settings.mail, message)
-    except DeliveryError as exc:
-        _send_failed(run, exc)
-        return
-    with run.transaction() as session:
-        store.mark_emailed(session, [row.id], at=run.clock())
-        run.finish(session, f"terkirim ke {pref.email}")
+    _send_and_record(run, message, [row.id], f"terkirim ke {pref.email}")
 
 
 @register("digest")
@@ -279,14 +273,19 @@ def deliver_digest(run: JobRun) -> None:
         ids = [r.id for r in rows]
         if not _begin_send(run, session):
             return
+    _send_and_record(run, message, ids, f"{len(ids)} notifikasi terkirim ke {pref.email}")
+
+
+def _send_and_record(run: JobRun, message: EmailMessage, ids: list[int], done: str) -> None:
+    """Send ``message`` (outside any transaction), then mark notifications ``ids`` e-mailed and finish the job."""
     try:
-        mail.send(settings.mail, message)
+        mail.send(run.settings.mail, message)
     except DeliveryError as exc:
         _send_failed(run, exc)
         return
     with run.transaction() as session:
         store.mark_emailed(session, ids, at=run.clock())
-        run.finish(session, f"{len(ids)} notifikasi terkirim ke {pref.email}")
+        run.finish(session, done)
 
 
 @register("webhook")
