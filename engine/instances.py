@@ -31,7 +31,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from engine import followups, state, timer_events, visibility
+from engine import claims, followups, state, timer_events, visibility
 from engine.calendar import calendar_for
 from engine.catalog import Definition, called_closure, get_definition, latest_definition
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
@@ -142,7 +142,8 @@ def complete_task(
     elsewhere; ``catatan`` is required with "tidak"; ``team`` (usernames of the
     unit) is required on a step that forms a team; ``data`` is kept in the
     history. Raises ``TaskNotFound``, ``TaskAlreadyCompleted`` (also when a
-    concurrent completion won), ``PermissionDeniedError``,
+    concurrent completion won), ``TaskClaimedError`` (a shared step claimed by
+    someone else, ``engine.claims``), ``PermissionDeniedError``,
     ``InvalidTaskDataError``, ``InvalidFieldError`` (naming ``catatan``, ``tim``...
     for a control character or a text too long, see ``engine.text``),
     ``StaleInstanceError`` and ``ProcessExecutionError`` (a condition or script
@@ -159,6 +160,7 @@ def complete_task(
     user = org.get_user_by_username(session, username)
     if not _can_perform(session, user.id, human):
         raise PermissionDeniedError(f"{username} tidak memegang lajur {human.lane_name!r} untuk tugas ini")
+    claims.check_may_complete(session, human, user.id)  # a shared step claimed by someone else
     row = instances.get(session, human.instance_id)
     definitions = _definitions_of(session, row)
     workflow = _load(row, definitions)

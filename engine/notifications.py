@@ -52,6 +52,7 @@ _SUBJECTS = {
     "task_due": "Tenggat tiba",
     "task_escalated": "Eskalasi: langkah terlambat",
     "task_reassigned": "Langkah dialihkan",
+    "claim_reassigned": "Langkah yang sedang dikerjakan dialihkan kepada Anda",
 }
 _EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
@@ -177,6 +178,8 @@ def _lines(notification: Notification, zone: str, base_url: str) -> list[str]:
         "task_escalated": (f"Langkah ini sudah melewati tenggat {data.get('overdue_minutes', '')} menit kerja; "
                            f"pemegangnya: {', '.join(data.get('holders', []))}."),
         "task_reassigned": "Langkah ini dialihkan kepada Anda.",
+        "claim_reassigned": (f"{data.get('by', 'Pimpinan unit')} mengalihkan langkah ini kepada Anda"
+                             + (f" dari {data['from']}." if data.get("from") else ".")),
     }[notification.kind]
     lines = [first, "", f"Langkah : {data.get('step_name')}", f"Perihal : {data.get('instance_title')}",
              f"Lajur   : {data.get('lane')}"]

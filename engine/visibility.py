@@ -44,7 +44,8 @@ from storage.errors import InstanceNotFound
 from storage.models import UNIT_KINDS
 
 __all__ = [
-    "HEAD_ROLES", "SECRETARY_ROLES", "Reach", "audits_unit", "can_see_instance", "overseen_units", "reach_of",
+    "HEAD_ROLES", "SECRETARY_ROLES", "Reach", "audits_unit", "can_see_instance", "heads_unit", "overseen_units",
+    "reach_of",
     "reads_task", "reads_whole_unit", "visible_instances_filter",
 ]
 
@@ -71,6 +72,16 @@ def _first_role(session: Session, unit_id: int, names: tuple[str, ...]) -> int |
         if role is not None:
             return role.id
     return None
+
+
+def heads_unit(session: Session, user_id: int, unit_id: int) -> bool:
+    """Whether ``user_id`` holds the head role of ``unit_id`` (:data:`HEAD_ROLES`; not the secretary).
+
+    The head may reassign a claimed step of the unit (``engine.claims``).
+    """
+    unit = org.get_unit(session, unit_id)
+    role_id = _first_role(session, unit_id, HEAD_ROLES.get(unit.kind, ()))
+    return role_id is not None and role_id in {r.id for r in org.roles_of(session, user_id)}
 
 
 def overseen_units(session: Session, user_id: int) -> frozenset[int]:

@@ -19,6 +19,7 @@ then English after a slash.
     ├── ConflictError
     │   ├── TaskAlreadyCompleted   "tugas sudah diselesaikan"
     │   ├── StaleInstanceError     optimistic lock lost
+    │   ├── TaskClaimedError       a shared step is being worked on by someone else (attrs: by, since)
     │   ├── StaleDraftError        a draft was saved by someone else since it was read (who, when)
     │   └── JobLeaseLost           a worker's claim on a job expired and was taken over
     ├── PermissionDeniedError      user does not hold the task's lane
@@ -57,6 +58,7 @@ __all__ = [
     "StaleDraftError",
     "StaleInstanceError",
     "TaskAlreadyCompleted",
+    "TaskClaimedError",
     "TaskNotFound",
     "UnitNotFound",
     "UnsafeExpressionError",
@@ -164,6 +166,20 @@ class TaskAlreadyCompleted(ConflictError):
         super().__init__(
             "Tugas sudah diselesaikan oleh pengguna lain / task already completed"
         )
+
+
+class TaskClaimedError(ConflictError):
+    """A ready task of a shared lane is claimed by someone else ("sedang dikerjakan oleh ...").
+
+    ``by`` is the claimer's full name, ``since`` when they claimed it (aware UTC).
+    """
+
+    def __init__(self, task_id: str, *, by: str, since: datetime) -> None:
+        self.task_id = task_id
+        self.by = by
+        self.since = since
+        super().__init__(f"Langkah ini sedang dikerjakan oleh {by}; hanya dia yang dapat menyelesaikan atau "
+                         f"melepaskannya / task claimed by {by}")
 
 
 class StaleInstanceError(ConflictError):

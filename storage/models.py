@@ -61,7 +61,7 @@ AUDIT_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed",
     "called_process_started", "called_process_completed", "instance_completed",
     "task_cancelled", "document_attached", "instance_migrated", "task_reminded", "task_escalated",
-    "timer_fired",
+    "timer_fired", "task_claimed", "task_released", "task_claim_reassigned",
 )
 DRAFT_STATUSES = ("open", "deployed", "discarded")
 STUDIO_EVENT_KINDS = ("draft_created", "draft_saved", "draft_discarded", "deployed", "restored",
@@ -326,6 +326,8 @@ class ProcessInstance(Base):
         Index("ix_process_instance_unit_started", "unit_id", "started_at", "id"),
         Index("ix_process_instance_completed", "completed_at", "id"),
         Index("ix_process_instance_title", "title", "id"),
+        # "Saya mulai" (migration 0010)
+        Index("ix_process_instance_starter", "started_by_id", "started_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -393,6 +395,8 @@ class HumanTask(Base):
     "tidak" makes the earlier step ready again). ``completed_at`` is when the task
     left the ready state (completed or cancelled); ``working_minutes`` the working
     time it took (office hours of the unit's calendar), set on completion.
+    ``assignee_id``/``claimed_at``: who claimed the ready task of a shared lane
+    ("Saya kerjakan") and since when (migration 0010); both NULL when unclaimed.
     """
 
     __tablename__ = "human_task"
@@ -404,6 +408,9 @@ class HumanTask(Base):
         # the compliance report and "who took part" (migration 0006)
         Index("ix_human_task_completed", "state", "completed_at"),
         Index("ix_human_task_completed_by", "completed_by_id", "instance_id"),
+        # claims on shared lanes, and "Saya terlibat" / the inbox by instance (migration 0010)
+        Index("ix_human_task_assignee", "assignee_id", sqlite_where=text("assignee_id IS NOT NULL"),
+              postgresql_where=text("assignee_id IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -418,7 +425,8 @@ class HumanTask(Base):
     role_id: Mapped[int | None] = mapped_column(ForeignKey("role.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))  # the claimer
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(16), default="ready")
     iteration: Mapped[int] = mapped_column(Integer, default=1)
     ready_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -603,7 +611,7 @@ class StudioEvent(Base):
 
 JOB_STATES = ("pending", "running", "done", "failed")
 NOTIFICATION_KINDS = ("task_ready", "task_returned", "task_reminder", "task_due", "task_escalated",
-                      "task_reassigned")
+                      "task_reassigned", "claim_reassigned")
 EMAIL_MODES = ("immediate", "digest", "off")
 
 

@@ -41,7 +41,7 @@ TABLES = {
     "notification_preference",
     "unit_policy",
 }
-HEAD = "0007"
+HEAD = "0010"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

@@ -1,0 +1,164 @@
+"""Claiming shared steps: claim, release, reassignment by the unit's head, and the race of two claims.
+
+``sop_pelaporan_kinerja_kecamatan`` starts with a step of the Tim lane, a role
+held by three people in the demo Kecamatan (tim1, tim2, tim3.kecamatan).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import claims, instances
+from engine.database import Database, open_database
+from engine.settings import Settings
+from storage import chain, org
+from storage.errors import (
+    ConflictError,
+    InvalidTaskDataError,
+    PermissionDeniedError,
+    TaskClaimedError,
+)
+from storage.models import AuditEvent, HumanTask, Notification
+
+BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
+SOP, UNIT = "sop_pelaporan_kinerja_kecamatan", "kecamatan-contoh"
+
+
+def _start(database: Database) -> str:
+    with database.transaction() as session:
+        view = instances.start_instance(session, process_id=SOP, unit_code=UNIT, title="Laporan Triwulan",
+                                        username="tim1.kecamatan")
+        return view.ready_tasks[0].id
+
+
+def _kinds(database: Database, task_id: str) -> list[str]:
+    with database.transaction() as session:
+        return list(session.scalars(select(AuditEvent.kind).where(AuditEvent.human_task_id == task_id)
+                                    .order_by(AuditEvent.id)))
+
+
+def test_claim_blocks_the_others_until_released(alur_db: Database) -> None:
+    task_id = _start(alur_db)
+    with alur_db.transaction() as session:
+        before = claims.claim_of(session, task_id, "tim2.kecamatan")
+        assert before.shared and before.can_claim and before.by is None
+        view = claims.claim(session, task_id, username="tim1.kecamatan")
+        assert view.mine and view.can_release and view.by_name == "Daniel Mandowen, S.IP."
+    with alur_db.transaction() as session:
+        other = claims.claim_of(session, task_id, "tim2.kecamatan")
+        assert other.by == "tim1.kecamatan" and not other.can_claim and not other.can_release
+    with pytest.raises(TaskClaimedError, match="Daniel Mandowen"), alur_db.transaction() as session:
+        instances.complete_task(session, task_id, username="tim2.kecamatan")
+    with pytest.raises(TaskClaimedError), alur_db.transaction() as session:
+        claims.claim(session, task_id, username="tim3.kecamatan")
+    with pytest.raises(TaskClaimedError), alur_db.transaction() as session:
+        claims.release(session, task_id, username="tim2.kecamatan")
+    with pytest.raises(InvalidTaskDataError), alur_db.transaction() as session:
+        claims.claim(session, task_id, username="tim1.kecamatan")  # a double claim
+    assert _kinds(alur_db, task_id) == ["task_ready", "task_claimed"]
+    with alur_db.transaction() as session:
+        claims.release(session, task_id, username="tim1.kecamatan")
+    with alur_db.transaction() as session:  # first-come again
+        instances.complete_task(session, task_id, username="tim2.kecamatan")
+    assert _kinds(alur_db, task_id) == ["task_ready", "task_claimed", "task_released", "task_completed"]
+    with alur_db.transaction() as session:
+        instance_id = session.get(HumanTask, task_id).instance_id
+        assert chain.verify_instance(session, instance_id) is None
+
+
+def test_outsiders_and_single_holder_lanes_cannot_claim(alur_db: Database) -> None:
+    task_id = _start(alur_db)
+    with pytest.raises(PermissionDeniedError), alur_db.transaction() as session:
+        claims.claim(session, task_id, username="staf1.kecamatan")
+    with pytest.raises(PermissionDeniedError), alur_db.transaction() as session:
+        claims.claim(session, task_id, username="camat.contoh")  # reads the unit, never acts
+    with alur_db.transaction() as session:
+        instances.complete_task(session, task_id, username="tim1.kecamatan")
+        (nxt,) = [t for t in instances.inbox(session, "kasubag.evapor.kecamatan")]
+    with pytest.raises(InvalidTaskDataError, match="hanya dipegang"), alur_db.transaction() as session:
+        claims.claim(session, nxt.id, username="kasubag.evapor.kecamatan")
+    assert _kinds(alur_db, task_id) == ["task_ready", "task_completed"]
+
+
+def test_head_reassigns_and_the_new_holder_is_notified(alur_db: Database) -> None:
+    task_id = _start(alur_db)
+    with alur_db.transaction() as session:
+        claims.claim(session, task_id, username="tim1.kecamatan")
+    with pytest.raises(PermissionDeniedError), alur_db.transaction() as session:
+        claims.reassign(session, task_id, username="sekretaris.kecamatan", to_username="tim2.kecamatan")
+    with pytest.raises(InvalidTaskDataError), alur_db.transaction() as session:
+        claims.reassign(session, task_id, username="camat.contoh", to_username="staf1.kecamatan")
+    with alur_db.transaction() as session:
+        view = claims.reassign(session, task_id, username="camat.contoh", to_username="tim2.kecamatan")
+        assert view.by == "tim2.kecamatan" and view.can_reassign
+        tim2 = org.get_user_by_username(session, "tim2.kecamatan")
+        note = session.scalars(select(Notification).where(Notification.user_id == tim2.id,
+                                                          Notification.kind == "claim_reassigned")).one()
+        assert note.data["from"] == "Daniel Mandowen, S.IP." and note.human_task_id == task_id
+    with pytest.raises(TaskClaimedError), alur_db.transaction() as session:
+        instances.complete_task(session, task_id, username="tim1.kecamatan")
+    with alur_db.transaction() as session:
+        instances.complete_task(session, task_id, username="tim2.kecamatan")
+        event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "task_claim_reassigned")).one()
+        assert event.data == {"from": "tim1.kecamatan", "to": "tim2.kecamatan"}
+
+
+def test_release_claims_of_a_user_who_left(alur_db: Database) -> None:
+    first, second = _start(alur_db), _start(alur_db)
+    with alur_db.transaction() as session:
+        for task_id in (first, second):
+            claims.claim(session, task_id, username="tim3.kecamatan")
+        tim3 = org.get_user_by_username(session, "tim3.kecamatan").id
+        assert claims.release_claims_of_user(session, tim3, "dinonaktifkan") == 2
+        assert claims.release_claims_of_user(session, tim3, "dinonaktifkan") == 0
+    with alur_db.transaction() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "task_released",
+                                                         AuditEvent.human_task_id == first)).one()
+        assert event.actor_id is None and event.data["reason"] == "dinonaktifkan"
+        assert claims.claim_of(session, first, "tim1.kecamatan").can_claim
+
+
+@pytest.fixture
+def database(scratch_db_url: str) -> Iterator[Database]:
+    """A new database of the backend under test (SQLite, and PostgreSQL when configured)."""
+    database = open_database(Settings(database_url=scratch_db_url, bpmn_dir=BPMN_DIR))
+    database.initialize(BPMN_DIR)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def test_two_simultaneous_claims_one_wins(database: Database) -> None:
+    for _ in range(3):
+        task_id = _start(database)
+        barrier = threading.Barrier(2)
+        outcomes: list[object] = [None, None]
+
+        def contend(index: int, username: str, task_id: str = task_id) -> None:
+            try:
+                with database.transaction() as session:
+                    assert claims.claim_of(session, task_id, username).can_claim
+                    barrier.wait(timeout=30)
+                    outcomes[index] = claims.claim(session, task_id, username=username)
+            except BaseException as exc:  # reported to the test thread
+                outcomes[index] = exc
+
+        threads = [threading.Thread(target=contend, args=(i, u))
+                   for i, u in enumerate(("tim1.kecamatan", "tim2.kecamatan"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        wins = [o for o in outcomes if isinstance(o, claims.ClaimView)]
+        assert len(wins) == 1, outcomes
+        assert [type(o) for o in outcomes if not isinstance(o, claims.ClaimView)][0].__mro__.count(ConflictError)
+        assert _kinds(database, task_id) == ["task_ready", "task_claimed"]
+        with database.transaction() as session:
+            assert session.get(HumanTask, task_id).assignee_id == org.get_user_by_username(
+                session, wins[0].by or "").id
