@@ -474,6 +474,7 @@ def _task_view(session: Session, human: HumanTask, title: str | None = None,
     definition = get_definition(session, human.definition_id)
     step = definition.meta.steps.get(human.element_id)
     completed_by = org.get_user(session, human.completed_by_id).username if human.completed_by_id else None
+    claimer = org.get_user(session, human.assignee_id) if human.assignee_id is not None else None
     return TaskView(
         id=human.id, instance_id=human.instance_id,
         instance_title=title if title is not None else instances.get(session, human.instance_id).title,
@@ -482,6 +483,8 @@ def _task_view(session: Session, human: HumanTask, title: str | None = None,
         lane=human.lane_name, state=human.state, iteration=human.iteration, is_review=human.is_review,
         forms_team=step.forms_team if step else None, ready_at=human.ready_at, due_at=human.due_at,
         waktu=human.waktu, completed_at=human.completed_at, completed_by=completed_by,
+        claimed_by=claimer.username if claimer else None, claimed_by_name=claimer.full_name if claimer else None,
+        claimed_at=human.claimed_at if claimer else None,
     )
 
 

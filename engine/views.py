@@ -53,6 +53,9 @@ class TaskView(JsonView):
     waktu: str | None
     completed_at: datetime | None = None
     completed_by: str | None = None
+    claimed_by: str | None = None  # username of who claimed it (a shared lane, engine.claims)
+    claimed_by_name: str | None = None
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         assets,
         audit,
         auth,
+        cases,
+        claims,
         db,
         documents,
         errors,
@@ -157,6 +159,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sop_import.bp)
     app.register_blueprint(sop_dokumen.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(claims.bp)
     documents.init_app(app)
     api.init_app(app)
     studio.init_app(app)

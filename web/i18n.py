@@ -133,6 +133,8 @@ def event_label(kind: str) -> str:
         "called_process_completed": gettext("SOP terkait selesai"),
         "instance_completed": gettext("Proses selesai"), "task_cancelled": gettext("Langkah dibatalkan"),
         "document_attached": gettext("Dokumen dilampirkan"),
+        "task_claimed": gettext("Langkah diambil"), "task_released": gettext("Langkah dilepaskan"),
+        "task_claim_reassigned": gettext("Langkah dialihkan"),
     }
     return labels.get(kind, kind)
 

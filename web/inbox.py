@@ -37,7 +37,11 @@ def _nav_count() -> dict[str, int | None]:
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
-    """The inbox page; ``?sop=<process id>`` keeps the tasks of one SOP only."""
+    """The inbox page; ``?sop=<process id>`` keeps the tasks of one SOP only.
+
+    Steps the user claimed come first, in their own section (``inbox/_claimed.html``);
+    the others follow, a step a colleague claimed marked with their name.
+    """
     with transaction() as session:
         sops = [(d.process_id, d.name) for d in catalog.list_latest(session)
                 if d.meta.unit_kind in ("any", *current_user.unit_kinds)]
@@ -47,5 +51,6 @@ def index() -> ResponseReturnValue:
         tasks = instances.inbox(session, current_user.username, process_id=chosen)
         total = instances.inbox_count(session, current_user.username, process_id=chosen)
         escalated = followups.escalated_task_ids(session, [(t.id, t.instance_id) for t in tasks])
-    return render_template("inbox/index.html", tasks=tasks, total=total, sops=sops, chosen=chosen,
-                           escalated=escalated)
+    mine = [t for t in tasks if t.claimed_by == current_user.username]  # tasks/_claim.html: "Saya kerjakan"
+    return render_template("inbox/index.html", tasks=[t for t in tasks if t.claimed_by != current_user.username],
+                           claimed=mine, total=total, sops=sops, chosen=chosen, escalated=escalated)

@@ -99,7 +99,7 @@ def start_list() -> ResponseReturnValue:
 @bp.route("/mulai/<bpmn_id:process_id>", methods=("GET", "POST"))
 @login_required
 def start(process_id: str) -> ResponseReturnValue:
-    """The start form of one SOP; on success go to the new instance's page."""
+    """The start form of one SOP; on success go to the starter's first step, else the new instance's page."""
     with transaction() as session:
         try:
             sop = _startable(session, current_user, catalog.latest_definition(session, process_id))
@@ -119,6 +119,8 @@ def start(process_id: str) -> ResponseReturnValue:
                 view = instances.start_instance(
                     session, process_id=process_id, unit_code=form.unit.data, title=form.title.data,
                     username=current_user.username, input_data=letter)
+                first = next((t.id for t in view.ready_tasks
+                              if current_user.username in instances.candidates(session, t.id)), None)
         except InvalidFieldError as exc:  # e.g. a control character: shown at its field
             status = status_for(exc)
             field = form._fields.get(_FORM_FIELD.get(exc.field, exc.field))
@@ -131,6 +133,8 @@ def start(process_id: str) -> ResponseReturnValue:
             flash(str(exc), "danger")
         else:
             flash(_("SOP dimulai: %(title)s", title=view.title), "success")
+            if first is not None:  # the first step is the starter's own: go to it
+                return redirect(url_for("tasks.show", task_id=first))
             return redirect(url_for("instances.show", instance_id=view.id))
     elif form.is_submitted():
         status = 422

@@ -84,6 +84,10 @@ _TASK: dict[str, Schema] = {
                                                         "(P1D = one working day)"}),
     "completed_at": _or_null(_DATETIME),
     "completed_by": _or_null(_USERNAME),
+    "claimed_by": _or_null(_USERNAME | {"description": "who claimed this step of a shared lane (\"Saya "
+                                                      "kerjakan\"); only they may complete it"}),
+    "claimed_by_name": _or_null({"type": "string", "description": "the claimer's full name"}),
+    "claimed_at": _or_null(_DATETIME),
     "overdue": {"type": "boolean", "description": "ready and past its due time"},
 }
 

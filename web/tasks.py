@@ -28,7 +28,7 @@ from wtforms import Field, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from engine import documents, instances
+from engine import claims, documents, instances
 from engine.views import TaskView
 from storage.errors import (
     ConflictError,
@@ -120,7 +120,8 @@ def _context(session: Session, task: TaskView) -> dict[str, Any]:
     who = ({e.actor for e in notes if e.actor} | {d.uploaded_by for d in docs}
            | ({task.completed_by} if task.completed_by else set()))
     return {"step": instances.step_of_task(session, task.id), "members": members, "notes": notes, "documents": docs,
-            "names": people(session, who), "accept": documents.ACCEPT, "max_bytes": max_bytes()}
+            "names": people(session, who), "accept": documents.ACCEPT, "max_bytes": max_bytes(),
+            "claim": claims.claim_of(session, task.id, current_user.username)}
 
 
 def _ambiguity(task: TaskView) -> str | None:
