@@ -26,12 +26,13 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from engine import visibility
+from engine.views import JsonView
 from storage import cases, org, search
 from storage.errors import InvalidTaskDataError
 
 __all__ = ["LISTS", "STATUSES", "CaseQuery", "CaseRow", "CurrentStep", "lists_for", "page"]
 
-LISTS = ("mulai", "terlibat", "unit")
+LISTS = ("terlibat", "mulai", "unit")
 STATUSES = {"berjalan": "running", "selesai": "completed"}
 """The status filter's words and the instance statuses they mean."""
 
@@ -58,7 +59,7 @@ class CaseQuery:
 
 
 @dataclass(frozen=True)
-class CurrentStep:
+class CurrentStep(JsonView):
     """A ready step of a case: name, lane, due time, whether it is past due, its claimer and holders (full names)."""
 
     task_id: str
@@ -71,7 +72,7 @@ class CurrentStep:
 
 
 @dataclass(frozen=True)
-class CaseRow:
+class CaseRow(JsonView):
     """One instance of a list: SOP, title, unit, status, times, its late and rework counts, current steps.
 
     ``due_at`` is the earliest due time of its ready steps; ``late`` is true when

@@ -1,4 +1,4 @@
-"""The JSON API under ``/api/v1``: inbox, tasks, completing, starting an SOP, history.
+"""The JSON API under ``/api/v1``: inbox, tasks, completing, claiming, starting an SOP, history, cases.
 
 The same login session (the Flask-Login cookie) and the same authorization as
 the pages (``web.access``): a task, instance or SOP outside the user's lanes,
@@ -29,12 +29,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
-from engine import instances
+from engine import cases, claims, instances
+from engine.cases import CaseRow
 from engine.instances import INBOX_PAGE, KEPUTUSAN
 from engine.text import text_problem
 from engine.views import InstanceView, TaskView
-from storage.errors import TaskAlreadyCompleted
+from storage.errors import InvalidTaskDataError, TaskAlreadyCompleted
+from web import cases as cases_web
 from web import openapi
 from web.access import may_act, refuse, require_instance, require_task
 from web.accounts import people, unit_members
@@ -344,3 +347,98 @@ def history(instance_id: int) -> ResponseReturnValue:
         entries = instances.history_of(session, instance_id)
         names = people(session, {e.actor for e in entries if e.actor})
     return jsonify(instance_id=instance_id, entries=[e.to_json() for e in entries], names=names)
+
+
+# --- cases ("Proses") and claims ------------------------------------------------------------------
+
+_CASE_PARAMS = ("daftar", "sop", "status", "dimulai_dari", "dimulai_sampai", "terlambat", "perbaikan", "teks",
+                "urut", "setelah", "limit")
+
+
+def _case_args() -> tuple[MultiDict[str, str], int]:
+    """The query as the list form reads it (booleans ``true``/``false`` -> ``y``/absent) and the page size.
+
+    Raises :class:`InvalidRequest` for a boolean or limit that is not one, or a parameter given twice.
+    """
+    problems: dict[str, str] = {}
+    form: MultiDict[str, str] = MultiDict()
+    for name in _CASE_PARAMS:
+        values = request.args.getlist(name)
+        if len(values) > 1:
+            problems[name] = "Parameter ini dikirim lebih dari sekali: kirim satu nilai saja."
+        elif values and name in ("terlambat", "perbaikan"):
+            if values[0] not in ("true", "false"):
+                problems[name] = "Isi true atau false."
+            elif values[0] == "true":
+                form[name] = "y"
+        elif values and name != "limit":
+            longest = 400 if name == "setelah" else openapi.ID_MAX  # a cursor holds a title and an id
+            if (problem := text_problem(values[0], max_length=longest)) is not None:
+                problems[name] = problem + "."
+            form[name] = values[0]
+    raw_limit = request.args.get("limit", str(cases_web.PAGE))
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= cases_web.PAGE:
+        problems["limit"] = f"Bilangan bulat 1 sampai {cases_web.PAGE}."
+    if problems:
+        raise InvalidRequest(problems)
+    return form, int(raw_limit)
+
+
+def _case_json(row: CaseRow) -> dict[str, Any]:
+    return row.to_json()
+
+
+@bp.get("/cases")
+def case_list() -> ResponseReturnValue:
+    """One page of a cases list (``daftar``: terlibat, mulai, unit) with the filters of ``CaseList``."""
+    args, limit = _case_args()
+    with transaction() as session:
+        form, query = cases_web.read_query(session, args)
+        if query is None:
+            raise InvalidRequest({name: "; ".join(str(e) for e in errors) for name, errors in form.errors.items()})
+        try:
+            rows, cursor = cases.page(session, current_user.username, query, after=args.get("setelah") or None,
+                                      limit=limit)
+        except InvalidTaskDataError as exc:
+            raise InvalidRequest({"setelah" if "halaman" in str(exc) else "daftar": str(exc)}) from exc
+        offered = cases.lists_for(session, current_user.username)
+    return jsonify(cases=[_case_json(r) for r in rows], next=cursor, daftar=query.daftar, lists=list(offered))
+
+
+def _claim_json(view: claims.ClaimView) -> dict[str, Any]:
+    return {"shared": view.shared, "claimed_by": view.by, "claimed_by_name": view.by_name,
+            "claimed_at": view.since.isoformat() if view.since else None, "mine": view.mine,
+            "can_claim": view.can_claim, "can_release": view.can_release, "can_reassign": view.can_reassign,
+            "holders": [{"username": u, "full_name": n} for u, n in view.holders]}
+
+
+@bp.post("/tasks/<task_id:task_id>/claim")
+def claim(task_id: str) -> ResponseReturnValue:
+    """Claim a ready step of a shared lane ("Saya kerjakan"); 409 when someone else has it."""
+    with transaction() as session:
+        require_task(session, current_user, task_id)
+    with transaction() as session:
+        return jsonify(_claim_json(claims.claim(session, task_id, username=current_user.username)))
+
+
+@bp.post("/tasks/<task_id:task_id>/release")
+def release(task_id: str) -> ResponseReturnValue:
+    """Release the step the user claimed ("Lepaskan")."""
+    with transaction() as session:
+        require_task(session, current_user, task_id)
+    with transaction() as session:
+        return jsonify(_claim_json(claims.release(session, task_id, username=current_user.username)))
+
+
+@bp.post("/tasks/<task_id:task_id>/reassign")
+def reassign(task_id: str) -> ResponseReturnValue:
+    """The unit's head gives a step of a shared lane to another holder: ``{"kepada": username}``."""
+    with transaction() as session:
+        require_task(session, current_user, task_id)
+    data, problems = _json_object(("kepada",))
+    to = _text(data, problems, "kepada", max_length=openapi.ID_MAX, required=True)
+    if problems:
+        raise InvalidRequest(problems)
+    with transaction() as session:
+        return jsonify(_claim_json(claims.reassign(session, task_id, username=current_user.username,
+                                                   to_username=to or "")))

@@ -28,12 +28,13 @@ from wtforms.validators import Length, Optional
 from engine import cases, catalog
 from engine.cases import CaseQuery
 from storage.errors import InvalidTaskDataError
+from web import openapi
 from web.db import transaction
 
 __all__ = ["PAGE", "CaseForm", "bp", "read_query"]
 
 bp = Blueprint("cases", __name__)
-PAGE = 50
+PAGE = openapi.CASE_PAGE
 
 
 class CaseForm(FlaskForm):
@@ -68,7 +69,7 @@ def read_query(session: Session, args: MultiDict[str, str]) -> tuple[CaseForm, C
     """The filters of ``args`` as a form (with its errors) and, when valid, the engine's query."""
     form = CaseForm(args)
     offered = cases.lists_for(session, current_user.username)
-    form.daftar.choices = [c for c in form.daftar.choices if c[0] in offered]  # type: ignore[union-attr]
+    form.daftar.choices = [c for c in form.daftar.choices if c[0] in offered]
     form.sop.choices = [("", _("Semua SOP"))] + catalog.latest_names(session)
     if not form.validate():
         return form, None

@@ -4,7 +4,7 @@
 
     NotFoundError           404   (also any id of work the user may not see)
     PermissionDeniedError   404   logged: not told apart from "does not exist"
-    ConflictError           409   TaskAlreadyCompleted, StaleInstanceError
+    ConflictError           409   TaskAlreadyCompleted, StaleInstanceError, TaskClaimedError
     InvalidTaskDataError    422   InvalidFieldError: the API names the field (error.fields)
     CalendarError           422
     ProcessExecutionError   422   a condition/script of the diagram failed; nothing changed
@@ -22,7 +22,7 @@ the status from :func:`status_for`; everything else lands in the handlers here.
 Pages get an HTML error page; requests under ``/api/`` get JSON,
 ``{"error": {"code": ..., "message": ...}}`` (:func:`api_error`; codes in
 ``web.openapi.ERROR_CODES``; 409 ``task_already_completed`` /
-``stale_instance``, 400 ``csrf_failed``), never a page or a redirect. API
+``stale_instance`` / ``task_claimed``, 400 ``csrf_failed``), never a page or a redirect. API
 messages are Bahasa Indonesia, not switched by the pages' language choice.
 """
 
@@ -50,6 +50,7 @@ from storage.errors import (
     SopImportError,
     StaleInstanceError,
     TaskAlreadyCompleted,
+    TaskClaimedError,
 )
 
 __all__ = ["api_error", "init_app", "is_api_request", "status_for"]
@@ -144,7 +145,8 @@ def _on_alur_error(exc: AlurError) -> ResponseReturnValue:
         return _page(500, _("Terjadi kesalahan pada server. Silakan coba lagi."))
     if is_api_request():
         code = ("task_already_completed" if isinstance(exc, TaskAlreadyCompleted)
-                else "stale_instance" if isinstance(exc, StaleInstanceError) else None)
+                else "stale_instance" if isinstance(exc, StaleInstanceError)
+                else "task_claimed" if isinstance(exc, TaskClaimedError) else None)
         fields = {exc.field: exc.problem} if isinstance(exc, InvalidFieldError) else None
         return api_error(status, str(exc), code=code, fields=fields)
     return _page(status, str(exc))

@@ -22,11 +22,12 @@ __all__ = ["API_PREFIX", "CSRF_HEADER", "ERROR_CODES", "document"]
 API_PREFIX = "/api/v1"
 CSRF_HEADER = "X-CSRFToken"
 ID_MAX = 200
+CASE_PAGE = 50
 __all__ += ["CATATAN_MAX", "ID_MAX", "NOMOR_SURAT_MAX", "TITLE_MAX"]
 
 ERROR_CODES = (
     "bad_request", "csrf_failed", "unauthenticated", "not_found", "method_not_allowed",
-    "conflict", "task_already_completed", "stale_instance", "payload_too_large",
+    "conflict", "task_already_completed", "stale_instance", "task_claimed", "payload_too_large",
     "unsupported_media_type", "invalid_data", "server_error",
 )
 
@@ -223,6 +224,58 @@ _SCHEMAS: dict[str, Schema] = {
                                        "description": "letter SOPs only: the letter's date, YYYY-MM-DD"}),
         },
     },
+    "CurrentStep": _object({
+        "task_id": {"type": "string"},
+        "name": {"type": "string", "description": "the step's name"},
+        "lane": {"type": "string", "description": "its Pelaksana"},
+        "due_at": _or_null(_DATETIME),
+        "overdue": {"type": "boolean", "description": "past its due time"},
+        "claimed_by": _or_null({"type": "string", "description": "full name of who claimed it"}),
+        "holders": {"type": "array", "items": {"type": "string"},
+                    "description": "full names of who may complete it"},
+    }, "A ready step of a case and who holds it."),
+    "Case": _object({
+        "id": {"type": "integer"},
+        "title": {"type": "string", "description": "perihal"},
+        "process_id": {"type": "string"},
+        "process_name": {"type": "string"},
+        "unit_code": {"type": "string"},
+        "unit_name": {"type": "string"},
+        "status": {"type": "string", "enum": ["running", "completed", "error"]},
+        "started_at": _DATETIME,
+        "completed_at": _or_null(_DATETIME),
+        "started_by": {"type": "string", "description": "full name of the starter"},
+        "due_at": _or_null(_DATETIME | {"description": "earliest due time of its ready steps"}),
+        "late": {"type": "boolean", "description": "a step was completed late or is past due"},
+        "late_steps": {"type": "integer", "minimum": 0},
+        "tidak": {"type": "integer", "minimum": 0, "description": "review answers \"tidak\" (rework)"},
+        "steps": {"type": "array", "items": _ref("CurrentStep"), "description": "its ready steps"},
+    }, "One instance of a cases list."),
+    "CaseList": _object({
+        "cases": {"type": "array", "items": _ref("Case")},
+        "next": _or_null({"type": "string", "description": "the setelah of the next page; null on the last"}),
+        "daftar": {"type": "string", "enum": ["terlibat", "mulai", "unit"]},
+        "lists": {"type": "array", "items": {"type": "string", "enum": ["terlibat", "mulai", "unit"]},
+                  "description": "the lists offered to the user (unit: heads, secretaries, auditors)"},
+    }, "One page of a cases list."),
+    "Claim": _object({
+        "shared": {"type": "boolean", "description": "more than one person holds the step's lane"},
+        "claimed_by": _or_null(_USERNAME),
+        "claimed_by_name": _or_null({"type": "string"}),
+        "claimed_at": _or_null(_DATETIME),
+        "mine": {"type": "boolean"},
+        "can_claim": {"type": "boolean"},
+        "can_release": {"type": "boolean"},
+        "can_reassign": {"type": "boolean", "description": "the user is the head of the step's unit"},
+        "holders": {"type": "array", "items": _ref("Member"), "description": "who may complete it"},
+    }, "Who works on a step of a shared lane, and what the user may do about it."),
+    "ReassignRequest": {
+        "type": "object", "additionalProperties": False, "required": ["kepada"],
+        "description": "Gives the step to another holder of its lane (the unit's head only). 422: kepada "
+                       "blank, not a holder of the lane, or already working on it.",
+        "properties": {"kepada": {"type": "string", "minLength": 1, "maxLength": ID_MAX, "pattern": _LINE,
+                                  "description": "username of a holder of the lane"}},
+    },
     "Error": _object({"error": _object({
         "code": {"type": "string", "enum": list(ERROR_CODES)},
         "message": {"type": "string", "description": "for people, Bahasa Indonesia"},
@@ -244,7 +297,8 @@ _RESPONSES: dict[str, Schema] = {
     "NotFound": _error("not_found: it does not exist, or it is outside the user's lanes, units and "
                        "teams — the same answer for both; the attempt is logged."),
     "Conflict": _error("task_already_completed: the task is no longer ready (a second submit, or "
-                       "someone else was first); stale_instance: the instance changed meanwhile. "
+                       "someone else was first); stale_instance: the instance changed meanwhile; "
+                       "task_claimed: someone else claimed the step (\"sedang dikerjakan oleh ...\"). "
                        "Nothing was changed."),
     "UnsupportedMediaType": _error("unsupported_media_type: the body is not sent as application/json."),
     "Invalid": _error("invalid_data: a parameter or field is wrong (error.fields names it and says what "
@@ -287,6 +341,29 @@ _INSTANCE_ID = {"name": "instance_id", "in": "path", "required": True,
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                 "description": "an instance's id; any other number is 404"}
 
+def _query(name: str, schema: Schema, description: str) -> Schema:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+_CASE_PARAMETERS = [
+    _query("daftar", {"type": "string", "enum": ["terlibat", "mulai", "unit"], "default": "terlibat"},
+           "terlibat: a step done or ready for the user; mulai: started by the user; unit: every instance of "
+           "the units the user heads, is secretary of, or audits (422 for anyone else)"),
+    _query("sop", {"type": "string", "maxLength": ID_MAX}, "a BPMN process id of a deployed SOP (422 otherwise)"),
+    _query("status", {"type": "string", "enum": ["", "berjalan", "selesai"]}, "running or completed"),
+    _query("dimulai_dari", {"type": "string", "format": "date"}, "started on or after this day (user's zone)"),
+    _query("dimulai_sampai", {"type": "string", "format": "date"}, "started on or before this day"),
+    _query("terlambat", {"type": "boolean"}, "true: only instances with a late step"),
+    _query("perbaikan", {"type": "boolean"}, "true: only instances with a review answered tidak"),
+    _query("teks", {"type": "string", "maxLength": 200, "pattern": _LINE}, "part of the title"),
+    _query("urut", {"type": "string", "enum": ["terbaru", "terlama", "judul"], "default": "terbaru"},
+           "newest started first, oldest first, or by title"),
+    _query("setelah", {"type": "string", "maxLength": 400, "pattern": _LINE},
+           "the next of the previous page (422 when it is not one)"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": CASE_PAGE, "default": CASE_PAGE},
+           "at most this many instances"),
+]
+
 _PATHS: dict[str, Schema] = {
     "/openapi.json": {"get": {
         "operationId": "getOpenApi", "summary": "This document (no login needed).", "security": [],
@@ -318,6 +395,20 @@ _PATHS: dict[str, Schema] = {
         {"200": _json("CompleteResult", "completed")},
         "BadRequest", "NotFound", "Conflict", "PayloadTooLarge", "UnsupportedMediaType", "Invalid",
         post=True, body="CompleteRequest")},
+    "/tasks/{task_id}/claim": {"parameters": [_TASK_ID], "post": _op(
+        "claimTask", "Claim a ready step of a shared lane (\"Saya kerjakan\"): only the claimer may complete it.",
+        {"200": _json("Claim", "claimed")}, "BadRequest", "NotFound", "Conflict", "Invalid", post=True)},
+    "/tasks/{task_id}/release": {"parameters": [_TASK_ID], "post": _op(
+        "releaseTask", "Release a step the user claimed (\"Lepaskan\").",
+        {"200": _json("Claim", "released")}, "BadRequest", "NotFound", "Conflict", "Invalid", post=True)},
+    "/tasks/{task_id}/reassign": {"parameters": [_TASK_ID], "post": _op(
+        "reassignTask", "The unit's head gives a step of a shared lane to another holder (notified).",
+        {"200": _json("Claim", "reassigned")}, "BadRequest", "NotFound", "Conflict", "PayloadTooLarge",
+        "UnsupportedMediaType", "Invalid", post=True, body="ReassignRequest")},
+    "/cases": {"get": _op(
+        "listCases", "A cases list: instances the user started, takes part in, or (heads, secretaries, "
+        "auditors) every instance of their units; filtered, sorted, keyset pages.",
+        {"200": _json("CaseList", "one page")}, "Invalid", parameters=_CASE_PARAMETERS)},
     "/instances": {"post": _op(
         "startInstance", "Start an SOP in a unit (404 for an SOP the user may not start).",
         {"201": _json("InstanceDetail", "started") | {"headers": {"Location": {

@@ -134,30 +134,36 @@ def database(scratch_db_url: str) -> Iterator[Database]:
         database.dispose()
 
 
+def _race(database: Database, task_id: str) -> list[object]:
+    """Claim ``task_id`` as tim1 and tim2 from two threads released together; each one's view or error."""
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def contend(index: int, username: str) -> None:
+        try:
+            with database.transaction() as session:
+                assert claims.claim_of(session, task_id, username).can_claim  # both saw it unclaimed
+                barrier.wait(timeout=30)
+                outcomes[index] = claims.claim(session, task_id, username=username)
+        except BaseException as exc:  # reported to the test thread
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=contend, args=(i, u)) for i, u in enumerate(("tim1.kecamatan", "tim2.kecamatan"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
 def test_two_simultaneous_claims_one_wins(database: Database) -> None:
     for _ in range(3):
         task_id = _start(database)
-        barrier = threading.Barrier(2)
-        outcomes: list[object] = [None, None]
-
-        def contend(index: int, username: str, task_id: str = task_id) -> None:
-            try:
-                with database.transaction() as session:
-                    assert claims.claim_of(session, task_id, username).can_claim
-                    barrier.wait(timeout=30)
-                    outcomes[index] = claims.claim(session, task_id, username=username)
-            except BaseException as exc:  # reported to the test thread
-                outcomes[index] = exc
-
-        threads = [threading.Thread(target=contend, args=(i, u))
-                   for i, u in enumerate(("tim1.kecamatan", "tim2.kecamatan"))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        outcomes = _race(database, task_id)
         wins = [o for o in outcomes if isinstance(o, claims.ClaimView)]
-        assert len(wins) == 1, outcomes
-        assert [type(o) for o in outcomes if not isinstance(o, claims.ClaimView)][0].__mro__.count(ConflictError)
+        losses = [o for o in outcomes if not isinstance(o, claims.ClaimView)]
+        assert len(wins) == 1 and len(losses) == 1, outcomes
+        assert isinstance(losses[0], ConflictError), outcomes
         assert _kinds(database, task_id) == ["task_ready", "task_claimed"]
         with database.transaction() as session:
             assert session.get(HumanTask, task_id).assignee_id == org.get_user_by_username(
