@@ -83,8 +83,8 @@ def ready_steps(session: Session, instance_ids: Iterable[int]) -> dict[int, list
                 User, User.id == TeamMember.user_id).where(TeamMember.team_id.in_(team_ids)).order_by(User.full_name)):
             by_team.setdefault(team_id, []).append(name)
     claimers = {r.assignee_id for r in rows if r.assignee_id is not None}
-    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(claimers)))
-                 .tuples().all()) if claimers else {}
+    names = ({user_id: name for user_id, name in session.execute(
+        select(User.id, User.full_name).where(User.id.in_(claimers)))} if claimers else {})
     found: dict[int, list[ReadyStep]] = {}
     for r in rows:
         holders = by_team.get(r.team_id, []) if r.team_id is not None else by_role.get(r.role_id, [])
