@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, CursorResult, func, select, union_all, update
+from sqlalchemy import CursorResult, Select, func, literal_column, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -177,38 +177,41 @@ def inbox(
 
     A task is in the inbox when its lane's role is one the user holds, or its
     team lane has the user as a member. Ordered by ``due_at`` (tasks without a
-    Waktu last), then ``ready_at``. One query on ``human_task`` and the membership
-    tables, through ``ix_human_task_inbox_role``/``ix_human_task_inbox_team``.
+    Waktu last), then ``ready_at``. One query: a UNION ALL of two index lookups
+    (``ix_human_task_inbox_role``/``ix_human_task_inbox_team``) that read the
+    rows themselves, ordered and limited as a whole; a task has a role or a team,
+    never both, so no row comes twice. (Reading their ids first and the rows
+    back through the text primary key cost SQLite 20 times as much at 10,000
+    active instances.)
     """
-    stmt = (
-        select(HumanTask)
-        .where(HumanTask.id.in_(_inbox_ids(user_id)))
-        .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.ready_at, HumanTask.id)
-    )
-    if process_id is not None:
-        stmt = stmt.where(HumanTask.process_id == process_id)
+    no_due = HumanTask.due_at.is_(None).label("no_due")
+    compound = union_all(*_inbox_selects(user_id, process_id, select(HumanTask, no_due))).order_by(
+        *(literal_column(name) for name in ("no_due", "due_at", "ready_at", "id")))
     if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(session.scalars(stmt))
+        compound = compound.limit(limit)
+    return list(session.scalars(select(HumanTask).from_statement(compound)))
 
 
 def count_inbox(session: Session, user_id: int, *, process_id: str | None = None) -> int:
-    """Return how many tasks :func:`inbox` would return without a limit."""
-    stmt = select(func.count()).select_from(HumanTask).where(HumanTask.id.in_(_inbox_ids(user_id)))
-    if process_id is not None:
-        stmt = stmt.where(HumanTask.process_id == process_id)
-    return session.scalar(stmt) or 0
+    """Return how many tasks :func:`inbox` would return without a limit (two index-only counts)."""
+    return sum(session.scalar(stmt) or 0
+               for stmt in _inbox_selects(user_id, process_id, select(func.count()).select_from(HumanTask)))
 
 
-def _inbox_ids(user_id: int) -> CompoundSelect:
+def _inbox_selects(user_id: int, process_id: str | None, base: Select[Any]) -> tuple[Select[Any], Select[Any]]:
+    """``base`` narrowed to the ready tasks of the user's roles, and to those of their teams.
+
+    Two index lookups rather than one "role_id IN (...) OR team_id IN (...)":
+    SQLite cannot use an index for each side of the OR and would read every ready task.
+    """
     my_roles = select(RoleMember.role_id).where(RoleMember.user_id == user_id)
     my_teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
-    # A UNION of two index lookups: SQLite cannot use an index for each side of
-    # "role_id IN (...) OR team_id IN (...)" and would read every ready task.
-    return union_all(
-        select(HumanTask.id).where(HumanTask.state == "ready", HumanTask.role_id.in_(my_roles)),
-        select(HumanTask.id).where(HumanTask.state == "ready", HumanTask.team_id.in_(my_teams)),
-    )
+    found = (base.where(HumanTask.state == "ready", HumanTask.role_id.in_(my_roles)),
+             base.where(HumanTask.state == "ready", HumanTask.team_id.in_(my_teams)))
+    if process_id is not None:
+        return (found[0].where(HumanTask.process_id == process_id),
+                found[1].where(HumanTask.process_id == process_id))
+    return found
 
 
 def tasks_of_instance(session: Session, instance_id: int) -> list[HumanTask]:
