@@ -185,7 +185,7 @@ def inbox(
     active instances.)
     """
     no_due = HumanTask.due_at.is_(None).label("no_due")
-    compound = union_all(*_inbox_selects(user_id, process_id, select(HumanTask, no_due))).order_by(
+    compound = union_all(*_inbox_selects(user_id, process_id, cast("Select[Any]", select(HumanTask, no_due)))).order_by(
         *(literal_column(name) for name in ("no_due", "due_at", "ready_at", "id")))
     if limit is not None:
         compound = compound.limit(limit)
