@@ -242,7 +242,8 @@ def task(task_id: str) -> ResponseReturnValue:
         view = require_task(session, current_user, task_id)
         step = instances.step_of_task(session, task_id)
         ready = view.state == "ready"
-        can_complete = ready and current_user.username in instances.candidates(session, task_id)
+        can_complete = (ready and current_user.username in instances.candidates(session, task_id)
+                        and view.claimed_by in (None, current_user.username))  # engine.claims
         choices = unit_members(session, view.unit_code) if ready and view.forms_team else []
     step_json = None if step is None else {
         "row": step.row, "text": step.text, "kelengkapan": step.kelengkapan, "waktu": step.waktu,

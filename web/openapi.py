@@ -126,7 +126,8 @@ _SCHEMAS: dict[str, Schema] = {
     "Member": _object({"username": _USERNAME, "full_name": {"type": "string"}}, "A person of the unit."),
     "TaskDetail": _object(_TASK | {
         "step": {"anyOf": [_ref("Step"), {"type": "null"}]},
-        "can_complete": {"type": "boolean", "description": "ready, and the user holds its lane"},
+        "can_complete": {"type": "boolean", "description": "ready, the user holds its lane, and nobody else "
+                                                           "claimed it"},
         "team_choices": {"type": "array", "items": _ref("Member"),
                          "description": "for a ready step that forms a team: the unit's people to pick "
                                         "from; otherwise empty"},

@@ -107,7 +107,8 @@ def test_api_lists_and_claims(app: Flask, contract: Contract, database: Database
     conflict = tim2.post(f"/tasks/{task_id}/complete", {})
     assert conflict.status_code == 409 and conflict.get_json()["error"]["code"] == "task_claimed"
     assert tim2.post(f"/tasks/{task_id}/claim").status_code == 409
-    assert tim2.get(f"/tasks/{task_id}").get_json()["claimed_by"] == "tim1.kecamatan"
+    seen = tim2.get(f"/tasks/{task_id}").get_json()
+    assert seen["claimed_by"] == "tim1.kecamatan" and not seen["can_complete"]
     assert camat.post(f"/tasks/{task_id}/reassign", {"kepada": "staf1.kecamatan"}).status_code == 422
     assert camat.post(f"/tasks/{task_id}/reassign", {"kepada": "tim2.kecamatan"}).get_json()["claimed_by"] \
         == "tim2.kecamatan"
