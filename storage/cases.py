@@ -32,13 +32,23 @@ def involving(user_id: int, role_ids: frozenset[int]) -> ColumnElement[bool]:
 
     Ready for them: its lane's role is one of ``role_ids`` or its team lane has
     them as a member (the inbox's rule, ``storage.tasks.inbox``).
+
+    Three correlated EXISTS, each one index probe per instance read
+    (``ix_human_task_completed_by``, ``ix_human_task_instance_state``): a list
+    reads instances newest first and stops after a page, so probing the rows it
+    reads costs far less than collecting every instance the user ever touched
+    (what PostgreSQL does with one EXISTS of an OR: 0.4 s at 100,000 instances).
     """
     h = HumanTask
-    mine = select(h.id).where(h.instance_id == ProcessInstance.id, h.completed_by_id == user_id)
+    pi = ProcessInstance
+    done = exists().where(h.completed_by_id == user_id, h.instance_id == pi.id)
     teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
-    ready = select(h.id).where(h.instance_id == ProcessInstance.id, h.state == "ready", or_(
-        h.role_id.in_(role_ids) if role_ids else false(), h.team_id.in_(teams)))
-    return or_(exists(mine), exists(ready))
+    by_team = exists().where(h.instance_id == pi.id, h.state == "ready", h.team_id.in_(teams))
+    clauses = [done]
+    if role_ids:
+        clauses.append(exists().where(h.instance_id == pi.id, h.state == "ready", h.role_id.in_(role_ids)))
+    clauses.append(by_team)
+    return or_(*clauses)
 
 
 def units(unit_ids: frozenset[int] | None) -> ColumnElement[bool]:
