@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import HumanTask, ProcessInstance, RoleMember, TeamMember, User
 
-__all__ = ["ReadyStep", "involving", "ready_steps", "started_by", "units"]
+__all__ = ["ReadyStep", "involving", "ready_steps", "started_by", "team_ids_of", "units"]
 
 
 def started_by(user_id: int) -> ColumnElement[bool]:
@@ -27,11 +27,16 @@ def started_by(user_id: int) -> ColumnElement[bool]:
     return ProcessInstance.started_by_id == user_id
 
 
-def involving(user_id: int, role_ids: frozenset[int]) -> ColumnElement[bool]:
+def team_ids_of(session: Session, user_id: int) -> frozenset[int]:
+    """Ids of the teams (Tim of an instance) ``user_id`` is a member of."""
+    return frozenset(session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id)))
+
+
+def involving(user_id: int, role_ids: frozenset[int], team_ids: frozenset[int]) -> ColumnElement[bool]:
     """Instances with a step ``user_id`` completed or that is ready for them now ("Saya terlibat").
 
-    Ready for them: its lane's role is one of ``role_ids`` or its team lane has
-    them as a member (the inbox's rule, ``storage.tasks.inbox``).
+    Ready for them: its lane's role is one of ``role_ids`` or its team lane is
+    one of ``team_ids``, the user's (the inbox's rule, ``storage.tasks.inbox``).
 
     Three correlated EXISTS, each one index probe per instance read
     (``ix_human_task_completed_by``, ``ix_human_task_instance_state``): a list
@@ -42,12 +47,11 @@ def involving(user_id: int, role_ids: frozenset[int]) -> ColumnElement[bool]:
     h = HumanTask
     pi = ProcessInstance
     done = exists().where(h.completed_by_id == user_id, h.instance_id == pi.id)
-    teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
-    by_team = exists().where(h.instance_id == pi.id, h.state == "ready", h.team_id.in_(teams))
     clauses = [done]
     if role_ids:
         clauses.append(exists().where(h.instance_id == pi.id, h.state == "ready", h.role_id.in_(role_ids)))
-    clauses.append(by_team)
+    if team_ids:
+        clauses.append(exists().where(h.instance_id == pi.id, h.state == "ready", h.team_id.in_(team_ids)))
     return or_(*clauses)
 
 

@@ -404,7 +404,7 @@ class HumanTask(Base):
         CheckConstraint(_in_check("state", TASK_STATES), name="state"),
         # the inbox reads a role's ready tasks in their order from this index (migration 0010 added ready_at, id)
         Index("ix_human_task_inbox_role", "state", "role_id", "due_at", "ready_at", "id"),
-        Index("ix_human_task_inbox_team", "state", "team_id"),
+        Index("ix_human_task_inbox_team", "state", "team_id", "instance_id"),  # instance_id: migration 0010
         Index("ix_human_task_instance_state", "instance_id", "state"),
         # the compliance report and "who took part" (migration 0006)
         Index("ix_human_task_completed", "state", "completed_at"),

@@ -58,7 +58,7 @@ def test_every_contract_table_exists(engine: Engine) -> None:
 def test_inbox_indexes_exist(engine: Engine) -> None:
     indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("human_task")}
     assert indexes["ix_human_task_inbox_role"] == ["state", "role_id", "due_at", "ready_at", "id"]
-    assert indexes["ix_human_task_inbox_team"] == ["state", "team_id"]
+    assert indexes["ix_human_task_inbox_team"] == ["state", "team_id", "instance_id"]
     assert indexes["ix_human_task_instance_state"] == ["instance_id", "state"]
 
 

@@ -38,6 +38,9 @@ def upgrade() -> None:
     # the inbox's order within the index: a sort of the index entries, not of the rows
     op.drop_index("ix_human_task_inbox_role", table_name="human_task")
     op.create_index("ix_human_task_inbox_role", "human_task", ["state", "role_id", "due_at", "ready_at", "id"])
+    # "Saya terlibat" probes a team's ready steps by instance without reading the rows
+    op.drop_index("ix_human_task_inbox_team", table_name="human_task")
+    op.create_index("ix_human_task_inbox_team", "human_task", ["state", "team_id", "instance_id"])
     with op.batch_alter_table("notification") as batch:
         batch.drop_constraint(op.f("ck_notification_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_notification_kind"), f"kind IN ({_KINDS}, 'claim_reassigned')")
@@ -51,6 +54,8 @@ def downgrade() -> None:
     op.drop_index("ix_process_instance_starter", table_name="process_instance")
     op.drop_index("ix_human_task_inbox_role", table_name="human_task")
     op.create_index("ix_human_task_inbox_role", "human_task", ["state", "role_id", "due_at"])
+    op.drop_index("ix_human_task_inbox_team", table_name="human_task")
+    op.create_index("ix_human_task_inbox_team", "human_task", ["state", "team_id"])
     op.drop_index("ix_human_task_assignee", table_name="human_task")
     with op.batch_alter_table("human_task") as batch:
         batch.drop_column("claimed_at")
