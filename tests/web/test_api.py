@@ -278,6 +278,13 @@ def test_start_inbox_complete_review_and_history(login: Login, contract: Contrac
     assert history["names"][KASUBAG] == "Frans Kambu, S.E."
     assert history["entries"][0]["kind"] == "instance_started"
     assert _ready(database, instance["id"]).id == again["id"]
+    # The Staf lane has two holders: claim, reassign (the Camat), release; the cases lists.
+    assert staf.post(f"/tasks/{again['id']}/claim").get_json()["claimed_by"] == "staf1.kecamatan"
+    camat = login("camat.contoh")
+    assert camat.post(f"/tasks/{again['id']}/reassign", {"kepada": "staf2.kecamatan"}).status_code == 200
+    assert login("staf2.kecamatan").post(f"/tasks/{again['id']}/release").get_json()["claimed_by"] is None
+    listed = camat.get("/cases?daftar=unit").get_json()["cases"]
+    assert instance["id"] in [c["id"] for c in listed]
     # this test alone exercises every documented operation successfully
     assert {(m, t) for m, t, status in contract.seen if status < 300} == contract.operations()
 
