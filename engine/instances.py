@@ -446,7 +446,7 @@ def _sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
         history.append(session, instance_id=row.id, kind="task_ready", occurred_at=at,
                        human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
                        data=_ready_data(human))
-        followups.task_became_ready(session, human, calendar=calendar, at=at)
+        followups.task_became_ready(session, human, at=at)
         added.append(human)
     gone = previously_ready - {str(t.id) for t in ready}
     if gone:

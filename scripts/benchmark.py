@@ -1,6 +1,6 @@
 """Alur's benchmark: one run, each figure printed against its target.
 
-    .venv/bin/python scripts/benchmark.py [--postgres URL] [--instances 10000] [--quick]
+    .venv/bin/python scripts/benchmark.py [--postgres URL] [--instances 10000] [--quick] [--only-completion]
 
 1. Engine floor: SpiffWorkflow alone, in memory, completing a task including
    deserializing and serializing the state (its stock serializer); against it,
@@ -343,6 +343,8 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=10_000)
     parser.add_argument("--loop", type=int, default=500)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only-completion", action="store_true",
+                        help="figure 1 only (the per-completion latency against the SpiffWorkflow floor)")
     args = parser.parse_args()
     rounds, samples = (2, 20) if args.quick else (10, 200)
     if args.quick:
@@ -355,6 +357,9 @@ def main() -> None:
         postgres = fresh_database(args.postgres)
         bench_completion(postgres, "PostgreSQL", floor, 6, rounds)
         postgres.dispose()
+    if args.only_completion:
+        sqlite.dispose()
+        return
     bench_loop(sqlite, args.loop)
     bench_storage(sqlite)
     bench_inbox(sqlite, args.instances, samples)

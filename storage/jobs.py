@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from storage.models import Job, utcnow
 
 __all__ = [
-    "ClaimedJob", "NewJob", "claim", "enqueue", "enqueue_many", "fail", "finish", "hold", "reschedule", "retry_later",
-    "begin_send", "send_failed",
+    "ClaimedJob", "NewJob", "advance", "begin_send", "claim", "enqueue", "enqueue_many", "fail", "finish", "hold",
+    "reschedule", "retry_later", "send_failed",
 ]
 
 
@@ -169,6 +169,19 @@ def reschedule(session: Session, job_id: int, token: str, *, run_at: datetime) -
     """
     return _update(session, job_id, token, state="pending", run_at=run_at, attempts=Job.attempts - 1,
                    claim_token=None, locked_until=None)
+
+
+def advance(session: Session, job_id: int, token: str, *, run_at: datetime, payload: dict[str, Any],
+            result: str) -> bool:
+    """Put a claimed job back to ``pending`` until ``run_at`` with a new ``payload``, as a fresh job.
+
+    For a job that runs in stages (a step's follow-up: reminder, due
+    reminder, escalation): the stage done is kept in ``result``, the attempts
+    and unconfirmed sends start again from 0. Returns False when the claim was lost.
+    """
+    return _update(session, job_id, token, state="pending", run_at=run_at, attempts=0, unconfirmed_sends=0,
+                   payload_json=json.dumps(payload, sort_keys=True, ensure_ascii=False), result=result[:255],
+                   last_error=None, claim_token=None, locked_until=None)
 
 
 def begin_send(session: Session, job_id: int, token: str, *, now: datetime, lease: timedelta) -> bool:

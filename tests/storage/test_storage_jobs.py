@@ -104,3 +104,19 @@ def test_concurrent_claimers_never_share_a_job(isolated_engine: Engine) -> None:
         t.join(60)
     every = [i for ids in claimed for i in ids]
     assert sorted(every) == sorted(set(every)) and len(every) == 60
+
+
+def test_advance_moves_a_staged_job_to_its_next_stage_as_fresh(isolated_engine: Engine) -> None:
+    factory = make_session_factory(isolated_engine)
+    with factory.begin() as session:
+        jobs.enqueue(session, kind="k", key="followup:t", run_at=T0, payload={"stage": "ready"})
+    with factory.begin() as session:
+        (job,) = jobs.claim(session, worker="w", now=T0, lease=LEASE)
+        assert jobs.advance(session, job.id, job.token, run_at=T0 + timedelta(hours=5),
+                            payload={"stage": "share"}, result="ready: ok")
+    row = _state(factory, job.id)
+    assert (row.state, row.run_at, row.payload, row.attempts, row.result, row.claim_token) == (
+        "pending", T0 + timedelta(hours=5), {"stage": "share"}, 0, "ready: ok", None)
+    with factory.begin() as session:  # a lost claim cannot advance it
+        assert not jobs.advance(session, job.id, job.token, run_at=T0, payload={}, result="x")
+        assert jobs.claim(session, worker="w", now=T0 + timedelta(hours=4), lease=LEASE) == []
