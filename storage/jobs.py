@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import Job, utcnow
 
 __all__ = [
-    "ClaimedJob", "NewJob", "advance", "begin_send", "claim", "enqueue", "enqueue_many", "fail", "finish", "hold",
-    "reschedule", "retry_later", "send_failed",
+    "ClaimedJob", "NewJob", "advance", "begin_send", "claim", "delete_finished_before", "enqueue", "enqueue_many",
+    "fail", "finish", "hold", "reschedule", "retry_later", "send_failed",
 ]
 
 
@@ -198,3 +198,13 @@ def send_failed(session: Session, job_id: int, token: str, *, run_at: datetime, 
     """Undo :func:`begin_send` after a send that surely did not happen, and retry at ``run_at``."""
     return _update(session, job_id, token, state="pending", run_at=run_at, last_error=error,
                    unconfirmed_sends=Job.unconfirmed_sends - 1, claim_token=None, locked_until=None)
+
+
+def delete_finished_before(session: Session, before: datetime) -> int:
+    """Delete ``done`` and ``failed`` jobs that finished before ``before``; return how many.
+
+    Pending and running jobs stay, whatever their age.
+    """
+    stmt = (delete(Job).where(Job.state.in_(("done", "failed")), Job.finished_at < before)
+            .execution_options(synchronize_session=False))
+    return cast("CursorResult[Any]", session.execute(stmt)).rowcount
