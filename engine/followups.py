@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,7 +47,8 @@ from storage.models import AuditEvent, HumanTask, User
 
 __all__ = [
     "DEFAULT_ESCALATE_AFTER_MINUTES", "DEFAULT_REMINDER_PERCENT", "DEFAULT_REMIND_WHEN_DUE",
-    "JOB_KINDS", "Policy", "escalated_task_ids", "followup_times", "policy_of", "set_policy", "superiors_of_lane",
+    "JOB_KINDS", "Policy", "PolicyChange", "escalated_task_ids", "followup_times", "policy_changes", "policy_of",
+    "set_policy", "superiors_of_lane",
     "followup_key", "task_became_ready",
 ]
 
@@ -80,14 +81,39 @@ def policy_of(session: Session, unit_id: int) -> Policy:
                   row.webhook_secret)
 
 
+@dataclass(frozen=True)
+class PolicyChange:
+    """One recorded change of a unit's policy: who (username), when, the fields before and after.
+
+    ``before``/``after`` map field names to values; the webhook secret appears
+    only as ``webhook_secret_set`` (bool) and, in ``after``, ``webhook_secret_changed``.
+    """
+
+    changed_by: str
+    changed_at: datetime
+    before: dict[str, object]
+    after: dict[str, object]
+
+
+def _recorded(policy: Policy) -> dict[str, object]:
+    """A policy as the change record keeps it: every field, the secret only as set or not."""
+    return {"reminder_percent": policy.reminder_percent, "remind_when_due": policy.remind_when_due,
+            "escalate_after_minutes": policy.escalate_after_minutes, "webhook_url": policy.webhook_url,
+            "webhook_secret_set": bool(policy.webhook_secret)}
+
+
 def set_policy(session: Session, unit_code: str, *, reminder_percent: int | None = None,
                remind_when_due: bool | None = None, escalate_after_minutes: int | None = None,
                webhook_url: str | None = None, webhook_secret: str | None = None,
-               clear_webhook: bool = False) -> Policy:
+               clear_webhook: bool = False, changed_by: str | None = None,
+               at: datetime | None = None) -> Policy:
     """Change a unit's policy; arguments left None keep their value. Returns the new policy.
 
-    Raises ``UnitNotFound``, ``InvalidTaskDataError`` (percent outside 1-99,
-    negative minutes, a webhook URL that is not http(s), a webhook without secret).
+    With ``changed_by`` (a username) and ``at``, a change that alters anything is
+    recorded (``policy_changes``: who, when, before and after; never the secret).
+    Raises ``UnitNotFound``, ``UserNotFound``, ``InvalidTaskDataError`` (percent
+    outside 1-99, negative minutes, a webhook URL that is not http(s), a webhook
+    without secret).
     """
     unit = org.get_unit_by_code(session, unit_code)
     now = policy_of(session, unit.id)
@@ -108,7 +134,18 @@ def set_policy(session: Session, unit_code: str, *, reminder_percent: int | None
     if new.webhook_url and not new.webhook_secret:
         raise InvalidTaskDataError("Webhook memerlukan kunci rahasia (secret) untuk tanda tangan HMAC")
     store.save_policy(session, unit.id, **new.__dict__)
+    if changed_by is not None and new != now:
+        actor = org.get_user_by_username(session, changed_by)
+        after = _recorded(new) | {"webhook_secret_changed": new.webhook_secret != now.webhook_secret}
+        store.record_policy_change(session, unit_id=unit.id, actor_id=actor.id, at=at or datetime.now(UTC),
+                                   before=_recorded(now), after=after)
     return new
+
+
+def policy_changes(session: Session, unit_id: int, *, limit: int = 100) -> list[PolicyChange]:
+    """The newest ``limit`` recorded changes of unit ``unit_id``'s policy, newest first."""
+    return [PolicyChange(org.get_user(session, row.actor_id).username, row.changed_at, row.before, row.after)
+            for row in store.policy_changes(session, unit_id, limit=limit)]
 
 
 def superiors_of_lane(session: Session, unit_id: int, lane_name: str) -> list[User]:
