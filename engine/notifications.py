@@ -1,7 +1,8 @@
 """Notifications: in-app rows, e-mail (immediate or a daily digest) and a unit's webhook.
 
-:func:`notify` runs inside the transaction of the event it reports (a step
-became ready, was returned for correction, a reminder, an escalation): it adds
+:func:`notify` runs in the worker, inside the transaction of the job that
+reports the event (a step became ready, was returned for correction, a
+reminder, an escalation: ``engine.followups``), never in a user's request: it adds
 one ``notification`` row per recipient and queues the deliveries as jobs —
 ``email`` (one message per notification, for users who chose "segera"),
 ``digest`` (one message a day at :data:`DIGEST_HOUR` in the unit's local time,
@@ -71,21 +72,21 @@ class NotificationView:
 
 
 def notify(session: Session, *, kind: str, users: Sequence[User], human: HumanTask, at: datetime,
-           source_key: str, data: dict[str, Any] | None = None, webhook_url: str | None = None,
-           also_queue: Sequence[jobs.NewJob] = ()) -> list[Notification]:
+           source_key: str, data: dict[str, Any] | None = None,
+           webhook_url: str | None = None) -> list[Notification]:
     """Notify ``users`` about task ``human`` (kind in ``NOTIFICATION_KINDS``); queue e-mails and the webhook.
 
     ``source_key`` names the event uniquely (e.g. ``ready:<task id>``): the
     webhook job's key is derived from it, so an event is posted once.
-    ``webhook_url`` is the unit's (None: no webhook job); ``also_queue`` are
-    more jobs to queue in the same INSERT (the step's follow-ups).
+    ``webhook_url`` is the unit's (None: no webhook job). The deliveries are
+    queued with one INSERT.
     """
     title = instances.titles(session, [human.instance_id]).get(human.instance_id, "")
     payload = {"step_name": human.name, "instance_title": title, "lane": human.lane_name,
                "due_at": human.due_at.isoformat() if human.due_at else None, **(data or {})}
     unit = org.get_unit(session, human.unit_id)
     prefs = store.preferences(session, [u.id for u in users])
-    queued = list(also_queue)
+    queued: list[jobs.NewJob] = []
     rows = store.add_many(session, user_ids=[u.id for u in users], kind=kind, unit_id=human.unit_id,
                           created_at=at, instance_id=human.instance_id, human_task_id=human.id, data=payload)
     for user, row in zip(users, rows, strict=True):

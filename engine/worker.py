@@ -23,7 +23,10 @@ schedules per process (every worker would fire every periodic job) and its
 version 4 with shared data stores is still a pre-release. Our periodic work is
 event-driven instead: each job is queued, with its due time, in the transaction
 of the event that makes it due (a step becomes ready → its reminders and
-escalation), so no scanning scheduler is needed.
+escalation: one self-rescheduling job per step, ``engine.followups``), so no
+scanning scheduler is needed. The one periodic job, housekeeping
+(``engine.housekeeping``), reschedules itself too; every worker queues it when
+it starts, and its unique key keeps it one row.
 """
 
 from __future__ import annotations
@@ -125,6 +128,10 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Run rounds until ``stop`` is set, waiting ``worker_poll_seconds`` when nothing was due."""
         logger.info("worker %s started", self.name)
+        try:
+            self.schedule_periodic()
+        except Exception:  # the database is away: the next start queues it
+            logger.exception("worker %s: could not queue the periodic jobs", self.name)
         while not stop.is_set():
             try:
                 done = self.run_once()
@@ -134,6 +141,13 @@ class Worker:
             if done == 0:
                 stop.wait(self.settings.worker_poll_seconds)
         logger.info("worker %s stopped", self.name)
+
+    def schedule_periodic(self) -> None:
+        """Queue the periodic jobs (housekeeping) unless queued already: every worker does so when it starts."""
+        from engine import housekeeping
+
+        with self.database.transaction() as session:
+            housekeeping.schedule(session, now=self.clock())
 
     def run_once(self) -> int:
         """Claim one batch of due jobs and run them; return how many were claimed."""
@@ -191,6 +205,7 @@ def serve(database: Database, settings: Settings, *, once: bool = False, name: s
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     worker = Worker(database, settings, name=name)
     if once:
+        worker.schedule_periodic()
         return worker.drain()
     stop = threading.Event()
 
@@ -206,8 +221,9 @@ def serve(database: Database, settings: Settings, *, once: bool = False, name: s
 
 def _load_handlers() -> None:
     """Import the modules that register job kinds (kept out of import time: they import the engine)."""
-    from engine import followups, notifications, timer_events
+    from engine import followups, housekeeping, notifications, timer_events
 
-    missing = {*followups.JOB_KINDS, *notifications.JOB_KINDS, *timer_events.JOB_KINDS} - HANDLERS.keys()
+    kinds = {*followups.JOB_KINDS, *housekeeping.JOB_KINDS, *notifications.JOB_KINDS, *timer_events.JOB_KINDS}
+    missing = kinds - HANDLERS.keys()
     if missing:
         raise RuntimeError(f"job kinds without a handler: {sorted(missing)}")

@@ -150,7 +150,8 @@ def profile(url: str, users: list[str], requests: int) -> str:
         walk(root)
     total = sum(layers.values()) or 1.0
     lines = [f"profile: {done} completions (+ inbox reads) in this process, {session.duration:.2f} s, "
-             f"{1000 * session.duration / max(done, 1):.1f} ms per inbox+complete"]
+             f"{1000 * session.duration / max(done, 1):.1f} ms per inbox+complete; CPU {session.cpu_time:.2f} s of "
+             f"that (the rest waits: for PostgreSQL round trips, or for a CPU on a loaded machine)"]
     lines += [f"  {name:<28} {100 * t / total:5.1f} %" for name, t in layers.most_common()]
     text = profiler.output_text(unicode=False, color=False, show_all=False)
     lines += ["  top of the call tree:"] + ["    " + line for line in text.splitlines()[:45]]

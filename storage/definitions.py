@@ -7,6 +7,8 @@ started with.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
@@ -21,6 +23,7 @@ __all__ = [
     "get",
     "latest",
     "latest_id",
+    "shas_of",
     "list_latest",
     "list_versions",
     "sha_of",
@@ -138,6 +141,15 @@ def list_versions(session: Session, process_id: str) -> list[ProcessDefinition]:
         .order_by(ProcessDefinition.version)
     )
     return list(session.scalars(stmt))
+
+
+def shas_of(session: Session, definition_ids: Iterable[int]) -> dict[int, str]:
+    """``{id: SHA-256}`` of those of ``definition_ids`` that exist, in one query."""
+    ids = list(definition_ids)
+    if not ids:
+        return {}
+    stmt = select(ProcessDefinition.id, ProcessDefinition.sha256).where(ProcessDefinition.id.in_(ids))
+    return {row.id: row.sha256 for row in session.execute(stmt)}
 
 
 def sha_of(session: Session, definition_id: int) -> str:

@@ -43,6 +43,8 @@ def append(
     (``storage.chain``); the caller's transaction must hold the instance's
     optimistic lock (``instances.save_state`` or ``instances.bump_lock``) so
     that two writers of one instance cannot both append to the same link.
+    The link written is remembered for the rest of the transaction, so a
+    completion's second event needs no query for its previous hash.
     """
     if kind not in AUDIT_KINDS:
         raise ValueError(f"unknown audit event kind {kind!r}")
@@ -62,11 +64,18 @@ def append(
         keputusan=keputusan,
         catatan=catatan,
         data_json=data_json,
-        chain_hash=chain.event_hash(chain.last_hash(session, instance_id), content),
+        chain_hash=chain.event_hash(_tail(session, instance_id), content),
     )
     session.add(event)
     session.flush()
+    session.info.setdefault("alur.chain_tails", {})[instance_id] = event.chain_hash
     return event
+
+
+def _tail(session: Session, instance_id: int) -> bytes:
+    """The instance's latest chain hash: the one this transaction wrote last, else from the database."""
+    known: dict[int, bytes] = session.info.get("alur.chain_tails", {})
+    return known.get(instance_id) or chain.last_hash(session, instance_id)
 
 
 def for_instance(session: Session, instance_id: int) -> list[AuditEvent]:

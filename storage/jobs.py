@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import Job, utcnow
 
 __all__ = [
-    "ClaimedJob", "NewJob", "claim", "enqueue", "enqueue_many", "fail", "finish", "hold", "reschedule", "retry_later",
-    "begin_send", "send_failed",
+    "ClaimedJob", "NewJob", "advance", "begin_send", "claim", "delete_finished_before", "enqueue", "enqueue_many",
+    "fail", "finish", "hold", "reschedule", "retry_later", "send_failed",
 ]
 
 
@@ -171,6 +171,19 @@ def reschedule(session: Session, job_id: int, token: str, *, run_at: datetime) -
                    claim_token=None, locked_until=None)
 
 
+def advance(session: Session, job_id: int, token: str, *, run_at: datetime, payload: dict[str, Any],
+            result: str) -> bool:
+    """Put a claimed job back to ``pending`` until ``run_at`` with a new ``payload``, as a fresh job.
+
+    For a job that runs in stages (a step's follow-up: reminder, due
+    reminder, escalation): the stage done is kept in ``result``, the attempts
+    and unconfirmed sends start again from 0. Returns False when the claim was lost.
+    """
+    return _update(session, job_id, token, state="pending", run_at=run_at, attempts=0, unconfirmed_sends=0,
+                   payload_json=json.dumps(payload, sort_keys=True, ensure_ascii=False), result=result[:255],
+                   last_error=None, claim_token=None, locked_until=None)
+
+
 def begin_send(session: Session, job_id: int, token: str, *, now: datetime, lease: timedelta) -> bool:
     """Record that an external send (SMTP, webhook) is about to start; False when the claim was lost.
 
@@ -185,3 +198,13 @@ def send_failed(session: Session, job_id: int, token: str, *, run_at: datetime, 
     """Undo :func:`begin_send` after a send that surely did not happen, and retry at ``run_at``."""
     return _update(session, job_id, token, state="pending", run_at=run_at, last_error=error,
                    unconfirmed_sends=Job.unconfirmed_sends - 1, claim_token=None, locked_until=None)
+
+
+def delete_finished_before(session: Session, before: datetime) -> int:
+    """Delete ``done`` and ``failed`` jobs that finished before ``before``; return how many.
+
+    Pending and running jobs stay, whatever their age.
+    """
+    stmt = (delete(Job).where(Job.state.in_(("done", "failed")), Job.finished_at < before)
+            .execution_options(synchronize_session=False))
+    return cast("CursorResult[Any]", session.execute(stmt)).rowcount

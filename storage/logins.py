@@ -19,8 +19,8 @@ from storage.errors import InvalidTaskDataError
 from storage.models import LOGIN_OUTCOMES, LoginAttempt, LoginSession, User
 
 __all__ = [
-    "add_attempt", "add_session", "delete_expired_sessions", "delete_session", "delete_user_sessions",
-    "failures", "find_session", "last_success_at", "list_attempts",
+    "add_attempt", "add_session", "delete_attempts_before", "delete_expired_sessions", "delete_session",
+    "delete_user_sessions", "failures", "find_session", "last_success_at", "list_attempts",
 ]
 
 
@@ -123,3 +123,8 @@ def delete_user_sessions(session: Session, user_id: int, *, keep: str | None = N
 def delete_expired_sessions(session: Session, now: datetime) -> int:
     """Remove login sessions that expired before ``now``; returns how many."""
     return _deleted(session, delete(LoginSession).where(LoginSession.expires_at <= now))
+
+
+def delete_attempts_before(session: Session, before: datetime) -> int:
+    """Delete login attempts made before ``before`` (index ``attempted_at``); returns how many."""
+    return _deleted(session, delete(LoginAttempt).where(LoginAttempt.attempted_at < before))

@@ -724,3 +724,33 @@ class UnitPolicy(Base):
     escalate_after_minutes: Mapped[int] = mapped_column(Integer)
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(255))
+
+
+class UnitPolicyChange(Base):
+    """One change of a unit's follow-up policy: who (``actor_id``), when, the policy before and after.
+
+    Rows are only appended (``storage.notifications.record_policy_change``).
+    ``before_json``/``after_json`` hold the policy's fields; the webhook secret
+    is never stored here, only whether one was set (``webhook_secret_set``) and
+    whether it was changed. Migration 0011.
+    """
+
+    __tablename__ = "unit_policy_change"
+    __table_args__ = (Index(None, "unit_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    before_json: Mapped[str] = mapped_column(Text)
+    after_json: Mapped[str] = mapped_column(Text)
+
+    @property
+    def before(self) -> dict[str, Any]:
+        """The policy before the change, decoded from ``before_json``."""
+        return json.loads(self.before_json)
+
+    @property
+    def after(self) -> dict[str, Any]:
+        """The policy after the change, decoded from ``after_json``."""
+        return json.loads(self.after_json)

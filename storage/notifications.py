@@ -15,11 +15,19 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import EMAIL_MODES, NOTIFICATION_KINDS, Notification, NotificationPreference, UnitPolicy
+from storage.models import (
+    EMAIL_MODES,
+    NOTIFICATION_KINDS,
+    Notification,
+    NotificationPreference,
+    UnitPolicy,
+    UnitPolicyChange,
+)
 
 __all__ = [
     "add", "add_many", "escalated_to", "for_user", "get", "mark_emailed", "mark_read", "pending_email", "policy",
-    "preference", "preferences", "save_policy", "save_preference", "unread_count",
+    "policy_changes", "preference", "preferences", "record_policy_change", "save_policy", "save_preference",
+    "unread_count",
 ]
 
 
@@ -160,3 +168,21 @@ def save_policy(session: Session, unit_id: int, **values: Any) -> UnitPolicy:
         setattr(row, key, value)
     session.flush()
     return row
+
+
+def record_policy_change(session: Session, *, unit_id: int, actor_id: int, at: datetime, before: dict[str, Any],
+                         after: dict[str, Any]) -> UnitPolicyChange:
+    """Append one change of a unit's policy (who, when, before, after) and flush it. Never pass the secret."""
+    row = UnitPolicyChange(unit_id=unit_id, actor_id=actor_id, changed_at=at,
+                           before_json=json.dumps(before, sort_keys=True, ensure_ascii=False),
+                           after_json=json.dumps(after, sort_keys=True, ensure_ascii=False))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def policy_changes(session: Session, unit_id: int, *, limit: int = 100) -> list[UnitPolicyChange]:
+    """The newest ``limit`` recorded changes of a unit's policy, newest first."""
+    stmt = (select(UnitPolicyChange).where(UnitPolicyChange.unit_id == unit_id)
+            .order_by(UnitPolicyChange.id.desc()).limit(limit))
+    return list(session.scalars(stmt))

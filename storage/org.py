@@ -45,12 +45,19 @@ def get_user_by_username(session: Session, username: str) -> User:
     """Return the user named ``username`` (exact match). Raises ``UserNotFound``.
 
     A name with NUL names no one (no column can hold it; PostgreSQL refuses it in a query).
+    Looked up once per session (transaction): a request asks for the same user
+    several times.
     """
     if "\x00" in username:
         raise UserNotFound(username)
+    known: dict[str, User] = session.info.setdefault("alur.users", {})
+    cached = known.get(username)
+    if cached is not None and cached in session and cached.username == username:
+        return cached
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise UserNotFound(username)
+    known[username] = user
     return user
 
 

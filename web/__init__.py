@@ -93,6 +93,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from engine.settings import load_settings
     from web import (
         admin,
+        admin_policy,
         api,
         assets,
         audit,
@@ -153,6 +154,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     password.init_app(app)
     admin.init_app(app)
+    admin_policy.init_app(app)
     inbox.init_app(app)
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)

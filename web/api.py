@@ -36,7 +36,7 @@ from engine.cases import CaseRow
 from engine.instances import INBOX_PAGE, KEPUTUSAN
 from engine.text import text_problem
 from engine.views import InstanceView, TaskView
-from storage.errors import InvalidTaskDataError, TaskAlreadyCompleted
+from storage.errors import InvalidTaskDataError, TaskAlreadyCompleted, TaskNotFound
 from web import cases as cases_web
 from web import openapi
 from web.access import may_act, refuse, require_instance, require_task
@@ -254,13 +254,33 @@ def task(task_id: str) -> ResponseReturnValue:
 
 @bp.post("/tasks/<task_id:task_id>/complete")
 def complete(task_id: str) -> ResponseReturnValue:
-    """Complete a ready task: ``{keputusan?, catatan?, tim?}`` (see ``CompleteRequest``)."""
+    """Complete a ready task: ``{keputusan?, catatan?, tim?}`` (see ``CompleteRequest``).
+
+    One transaction: the holder check, the task's state, the completion and the
+    answer's view. A user who holds the lane may read the task, so the reading
+    rule (``web.access.require_task``) is only asked for those who do not.
+    """
     with transaction() as session:
-        view = require_task(session, current_user, task_id)
-        if not may_act(session, current_user, task_id):
+        try:
+            acts = may_act(session, current_user, task_id)
+        except TaskNotFound:
+            refuse(current_user, "task", task_id)
+        if not acts:
+            require_task(session, current_user, task_id)  # 404 unless the user may at least read it
             refuse(current_user, "task", task_id)  # a reader (auditor, unit head) never acts
-    if view.state != "ready":
-        raise TaskAlreadyCompleted(task_id)
+        view = instances.get_task(session, task_id)
+        if view.state != "ready":
+            raise TaskAlreadyCompleted(task_id)
+        keputusan, catatan, team = _completion_input(view)
+        after = instances.complete_task(session, task_id, username=current_user.username,
+                                        keputusan=keputusan, catatan=catatan, team=team)
+        done = instances.get_task(session, task_id)
+    now = datetime.now(UTC)
+    return jsonify(task=_task_json(done, now), instance=_instance_json(after, now))
+
+
+def _completion_input(view: TaskView) -> tuple[str | None, str | None, list[str] | None]:
+    """``(keputusan, catatan, tim)`` of a completion request for task ``view``; ``InvalidRequest`` when bad."""
     data, problems = _json_object(("keputusan", "catatan", "tim"))
     keputusan = data.get("keputusan")
     if keputusan is not None and keputusan not in KEPUTUSAN:
@@ -279,12 +299,7 @@ def complete(task_id: str) -> ResponseReturnValue:
         problems["tim"] = "Langkah ini tidak membentuk tim."
     if problems:
         raise InvalidRequest(problems)
-    with transaction() as session:
-        after = instances.complete_task(session, task_id, username=current_user.username,
-                                        keputusan=keputusan, catatan=catatan, team=team)
-        done = instances.get_task(session, task_id)
-    now = datetime.now(UTC)
-    return jsonify(task=_task_json(done, now), instance=_instance_json(after, now))
+    return keputusan, catatan, team
 
 
 @bp.post("/instances")

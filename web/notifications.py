@@ -1,8 +1,9 @@
 """Notifications in the app: the list, the unread count in the navigation, the e-mail preference.
 
-The rows are written by the engine with the event they report (a step arrived,
-came back for correction, a reminder, an escalation); e-mail and webhooks go
-out from ``alur worker`` only, never from a request.
+The rows are written by ``alur worker`` (``engine.followups``): a step arrived or
+came back for correction (seconds after the request that made it ready), a
+reminder, an escalation; e-mail and webhooks go out from the worker too, never
+from a request.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from engine.settings import MailSettings, Settings, load_settings
 from engine.worker import Worker, backoff
 from storage import notifications as notification_store
 from storage import org
-from storage.models import AuditEvent, HumanTask, Job
+from storage.models import AuditEvent, HumanTask, Job, Notification
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 UNIT = "kecamatan-contoh"  # Asia/Jayapura (WIT, UTC+9)
@@ -164,25 +164,65 @@ def test_step_left_past_its_due_time_is_reminded_then_escalated_once(scene: Scen
     assert len(ids) == len(set(ids))  # no duplicate without a killed worker
 
 
+def test_a_ready_step_queues_one_job_and_the_worker_notifies(scene: Scene) -> None:
+    """The request that makes a step ready only INSERTs one follow-up job; notifications come from the worker."""
+    with scene.database.transaction() as session:
+        queued = [(j.kind, j.key, j.payload_json) for j in session.scalars(select(Job))]
+        assert session.scalars(select(Notification)).first() is None
+    assert queued == [("task_followup", f"followup:{scene.task_id}",
+                       json.dumps({"stage": "ready", "task_id": scene.task_id}))]
+    scene.worker().drain()
+    job = scene.job(f"followup:{scene.task_id}")
+    assert (job.state, job.payload["stage"], job.attempts) == ("pending", "share", 0)
+    with scene.database.transaction() as session:
+        assert all(notifications.unread_count(session, name) == 1 for name in scene.holders)
+        assert [j.id for j in session.scalars(select(Job).where(Job.kind == "task_followup"))] == [job.id]
+
+
 def test_completed_step_gets_no_reminder(scene: Scene) -> None:
+    scene.worker().drain()  # the holders are told the step arrived
     with scene.database.transaction() as session:
         instances.complete_task(session, scene.task_id, username="tim1.kecamatan",
                                 now=T0 + timedelta(minutes=10))
     scene.clock.now = T0 + timedelta(days=30)
     scene.worker().drain()
     assert [e for e in scene.events("task_reminded") if e.human_task_id == scene.task_id] == []
-    assert scene.job(f"followup:{scene.task_id}:share").result.startswith("langkah sudah tidak menunggu")
+    job = scene.job(f"followup:{scene.task_id}")
+    assert job.state == "done" and job.result.startswith("langkah sudah tidak menunggu")
+
+
+def test_step_completed_before_the_worker_ran_notifies_nobody(scene: Scene) -> None:
+    with scene.database.transaction() as session:
+        instances.complete_task(session, scene.task_id, username="tim1.kecamatan", now=T0 + timedelta(minutes=1))
+    scene.worker().drain()
+    with scene.database.transaction() as session:
+        assert notifications.unread_count(session, "tim2.kecamatan") == 0
+    assert scene.job(f"followup:{scene.task_id}").result.startswith("langkah sudah tidak menunggu")
 
 
 def test_a_later_policy_moves_the_reminder(scene: Scene) -> None:
+    scene.worker().drain()  # stage "ready" done; the job now waits for the share reminder
     with scene.database.transaction() as session:
         followups.set_policy(session, UNIT, reminder_percent=90)
-    share_job = scene.job(f"followup:{scene.task_id}:share")
+    share_job = scene.job(f"followup:{scene.task_id}")
+    assert share_job.payload["stage"] == "share"
     scene.clock.now = share_job.run_at + timedelta(minutes=1)
     scene.worker().drain()
     assert scene.events("task_reminded") == []
-    moved = scene.job(f"followup:{scene.task_id}:share")
+    moved = scene.job(f"followup:{scene.task_id}")
     assert moved.state == "pending" and moved.run_at > share_job.run_at and moved.attempts == 0
+    assert moved.payload["stage"] == "share"
+
+
+def test_a_stage_turned_off_is_skipped(scene: Scene) -> None:
+    scene.worker().drain()
+    with scene.database.transaction() as session:
+        followups.set_policy(session, UNIT, remind_when_due=False)
+    scene.clock.now = T0 + timedelta(days=30)
+    scene.worker().drain()
+    assert [e.data["stage"] for e in scene.events("task_reminded")] == ["share"]
+    assert len(scene.events("task_escalated")) == 1
+    assert scene.job(f"followup:{scene.task_id}").state == "done"
 
 
 def test_bad_policy_is_refused(scene: Scene) -> None:
@@ -212,12 +252,12 @@ def _kill_after_send(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_worker_killed_between_send_and_record_sends_one_duplicate_at_most(
         scene: Scene, monkeypatch: pytest.MonkeyPatch) -> None:
-    with scene.database.transaction() as session:
-        (job_key,) = [j.key for j in session.scalars(select(Job).where(Job.kind == "email"))][:1]
     _kill_after_send(monkeypatch)
     with pytest.raises(_Killed):
         scene.worker("doomed-1").drain()
-    assert len(scene.inbox.messages) == 1 and scene.job(job_key).state == "running"
+    with scene.database.transaction() as session:
+        (job_key,) = [j.key for j in session.scalars(select(Job).where(Job.kind == "email", Job.state == "running"))]
+    assert len(scene.inbox.messages) == 1
     scene.clock.now += timedelta(seconds=61)  # the lease ends
     with pytest.raises(_Killed):
         scene.worker("doomed-2").drain()

@@ -104,3 +104,36 @@ def test_concurrent_claimers_never_share_a_job(isolated_engine: Engine) -> None:
         t.join(60)
     every = [i for ids in claimed for i in ids]
     assert sorted(every) == sorted(set(every)) and len(every) == 60
+
+
+def test_advance_moves_a_staged_job_to_its_next_stage_as_fresh(isolated_engine: Engine) -> None:
+    factory = make_session_factory(isolated_engine)
+    with factory.begin() as session:
+        jobs.enqueue(session, kind="k", key="followup:t", run_at=T0, payload={"stage": "ready"})
+    with factory.begin() as session:
+        (job,) = jobs.claim(session, worker="w", now=T0, lease=LEASE)
+        assert jobs.advance(session, job.id, job.token, run_at=T0 + timedelta(hours=5),
+                            payload={"stage": "share"}, result="ready: ok")
+    row = _state(factory, job.id)
+    assert (row.state, row.run_at, row.payload, row.attempts, row.result, row.claim_token) == (
+        "pending", T0 + timedelta(hours=5), {"stage": "share"}, 0, "ready: ok", None)
+    with factory.begin() as session:  # a lost claim cannot advance it
+        assert not jobs.advance(session, job.id, job.token, run_at=T0, payload={}, result="x")
+        assert jobs.claim(session, worker="w", now=T0 + timedelta(hours=4), lease=LEASE) == []
+
+
+def test_delete_finished_before_keeps_unfinished_and_recent_jobs(isolated_engine: Engine) -> None:
+    factory = make_session_factory(isolated_engine)
+    with factory.begin() as session:
+        for key in ("old", "recent", "pending"):
+            jobs.enqueue(session, kind="k", key=key, run_at=T0)
+    with factory.begin() as session:
+        claimed = {j.key: j for j in jobs.claim(session, worker="w", now=T0, lease=LEASE)}
+        old, recent = claimed["old"], claimed["recent"]
+        jobs.finish(session, old.id, old.token, now=T0 - timedelta(days=31))
+        jobs.fail(session, recent.id, recent.token, now=T0 - timedelta(days=1), error="x")
+    with factory.begin() as session:
+        assert jobs.delete_finished_before(session, T0 - timedelta(days=30)) == 1
+    with factory() as session:
+        assert sorted(session.scalars(select(Job.key))) == ["pending", "recent"]
+        assert session.scalars(select(Job.state).where(Job.key == "pending")).one() == "running"

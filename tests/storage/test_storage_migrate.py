@@ -40,8 +40,9 @@ TABLES = {
     "notification",
     "notification_preference",
     "unit_policy",
+    "unit_policy_change",
 }
-HEAD = "0010"
+HEAD = "0011"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

@@ -23,10 +23,18 @@ def _unread(page: str) -> int:
     return int(re.search(r'id="nav-unread-count">(\d+)<', page).group(1))
 
 
-def test_new_step_shows_in_the_list_and_count_until_read(client: FlaskClient, auth, start, form_post) -> None:
+def _worker(database: Database) -> None:
+    """Run the due jobs: the worker, not the request, writes the "new step" notifications."""
+    Worker(database, Settings(database_url=str(database.engine.url), bpmn_dir=BPMN_DIR)).drain()
+
+
+def test_new_step_shows_in_the_list_and_count_until_read(client: FlaskClient, auth, start, form_post,
+                                                         database: Database) -> None:
     auth.login("tim2.kecamatan")
     before = _unread(client.get("/").get_data(as_text=True))
     view = start(PELAPORAN, KECAMATAN, title="Laporan Triwulan III")
+    assert _unread(client.get("/notifikasi").get_data(as_text=True)) == before  # not yet: the worker writes it
+    _worker(database)
     page = client.get("/notifikasi").get_data(as_text=True)
     assert _unread(page) == before + 1
     assert "Langkah baru untuk Anda" in page and "Laporan Triwulan III" in page
@@ -40,6 +48,7 @@ def test_new_step_shows_in_the_list_and_count_until_read(client: FlaskClient, au
 def test_mark_all_read_touches_only_my_notifications(client: FlaskClient, auth, start, form_post,
                                                      database: Database) -> None:
     start(PELAPORAN, KECAMATAN)
+    _worker(database)
     auth.login("tim2.kecamatan")
     with database.transaction() as session:
         others_before = notifications.unread_count(session, "tim1.kecamatan")
