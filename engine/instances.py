@@ -48,7 +48,7 @@ from storage.errors import (
     ProcessExecutionError,
     TaskAlreadyCompleted,
 )
-from storage.models import HumanTask, ProcessInstance
+from storage.models import HumanTask, ProcessInstance, Role
 
 __all__ = [
     "KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "fire_timers", "get_instance", "get_task",
@@ -124,7 +124,7 @@ def start_instance(
     definitions = {root.process_id: root, **called}
     new_tasks = _sync_tasks(session, row, workflow, definitions, at, previously_ready=set())
     timer_events.enqueue(session, row.id, due)
-    if not any(_can_perform(session, user.id, t) for t in new_tasks):
+    if not any(_can_perform(session, user.id, t, at) for t in new_tasks):
         raise PermissionDeniedError(
             f"{username} tidak memegang peran untuk langkah pertama {root.name} "
             f"(user does not hold the first step's lane)")
@@ -157,7 +157,7 @@ def complete_task(
     if human.state != "ready":
         raise TaskAlreadyCompleted(task_id)
     user = org.get_user_by_username(session, username)
-    if not _can_perform(session, user.id, human):
+    if not _can_perform(session, user.id, human, at):
         raise PermissionDeniedError(f"{username} tidak memegang lajur {human.lane_name!r} untuk tugas ini")
     row = instances.get(session, human.instance_id)
     definitions = _definitions_of(session, row)
@@ -188,7 +188,8 @@ def complete_task(
     history.append(session, instance_id=row.id, kind="task_completed", occurred_at=at, actor_id=user.id,
                    human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
                    keputusan=keputusan, catatan=(catatan or "").strip() or None,
-                   data={"data": dict(data or {}), "team": list(team or []), "iteration": human.iteration})
+                   data={"data": dict(data or {}), "team": list(team or []), "iteration": human.iteration,
+                         **_acting_as(session, user.id, human, at)})
     if team_ids is not None and step is not None and step.forms_team:
         formed = org.create_team(session, instance_id=row.id, lane_name=step.forms_team,
                                  member_ids=team_ids, formed_by_task_id=task_id)
@@ -359,10 +360,22 @@ def _checked_input(
     return task_data, team_ids
 
 
-def _can_perform(session: Session, user_id: int, human: HumanTask) -> bool:
+def _can_perform(session: Session, user_id: int, human: HumanTask, at: datetime) -> bool:
     if human.team_id is not None:
         return user_id in org.team_member_ids(session, human.team_id)
-    return human.role_id is not None and human.role_id in {r.id for r in org.roles_of(session, user_id)}
+    return human.role_id is not None and human.role_id in org.acting_role_ids(session, user_id, at)
+
+
+def _acting_as(session: Session, user_id: int, human: HumanTask, at: datetime) -> dict[str, Any]:
+    """``{"selaku": {...}}`` when ``user_id`` completes ``human`` as Plh/Plt of its jabatan, else ``{}``."""
+    if human.role_id is None:
+        return {}
+    designation = org.acting_designation(session, human.role_id, user_id, at)
+    if designation is None:
+        return {}
+    role = session.get(Role, human.role_id)
+    return {"selaku": {"kind": designation.kind, "role": role.name if role else human.lane_name,
+                       "designation_id": designation.id}}
 
 
 def can_see_instance(session: Session, instance_id: int, username: str) -> bool:
@@ -506,23 +519,25 @@ def get_task(session: Session, task_id: str) -> TaskView:
 
 
 def inbox(session: Session, username: str, *, process_id: str | None = None,
-          limit: int | None = INBOX_PAGE) -> list[TaskView]:
-    """Ready tasks of ``username``'s roles and teams, soonest due first, at most ``limit``.
+          limit: int | None = INBOX_PAGE, now: datetime | None = None) -> list[TaskView]:
+    """Ready tasks of ``username``'s roles and teams at ``now``, soonest due first, at most ``limit``.
 
+    Roles held by a Plh/Plt designation count during its range (``storage.org``).
     Reads the human-task table (and instance titles) only; no workflow state is
     deserialized. Raises ``UserNotFound``.
     """
     user = org.get_user_by_username(session, username)
-    rows = tasks.inbox(session, user.id, process_id=process_id, limit=limit)
+    rows = tasks.inbox(session, user.id, process_id=process_id, limit=limit, at=now)
     titles = instances.titles(session, {h.instance_id for h in rows})
     units = {u.id: u.code for u in org.list_units(session)}
     return [_task_view(session, h, titles[h.instance_id], units[h.unit_id]) for h in rows]
 
 
-def inbox_count(session: Session, username: str, *, process_id: str | None = None) -> int:
-    """How many ready tasks ``username`` has (the inbox without its page limit)."""
+def inbox_count(session: Session, username: str, *, process_id: str | None = None,
+                now: datetime | None = None) -> int:
+    """How many ready tasks ``username`` has at ``now`` (the inbox without its page limit)."""
     user = org.get_user_by_username(session, username)
-    return tasks.count_inbox(session, user.id, process_id=process_id)
+    return tasks.count_inbox(session, user.id, process_id=process_id, at=now)
 
 
 def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
@@ -561,15 +576,15 @@ def _timing(human: HumanTask | None, calendar: Any, kind: str) -> dict[str, Any]
     }
 
 
-def candidates(session: Session, task_id: str) -> list[str]:
-    """Usernames who may complete task ``task_id`` (its role's holders or team's members)."""
+def candidates(session: Session, task_id: str, now: datetime | None = None) -> list[str]:
+    """Usernames who may complete task ``task_id`` at ``now`` (its role's holders or team's members)."""
     human = tasks.get(session, task_id)
     if human.team_id is not None:
         ids = org.team_member_ids(session, human.team_id)
         return sorted(org.get_user(session, i).username for i in ids)
     if human.role_id is None:
         return []
-    return sorted(u.username for u in org.users_with_role(session, human.role_id))
+    return sorted(u.username for u in org.users_with_role(session, human.role_id, now))
 
 
 def starters(session: Session, process_id: str, unit_code: str) -> list[str]:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from storage import org
 from storage.errors import TaskAlreadyCompleted, TaskNotFound
-from storage.models import HumanTask, RoleMember, TeamMember
+from storage.models import HumanTask, TeamMember
 
 __all__ = [
     "add_ready",
@@ -172,17 +173,19 @@ def inbox(
     *,
     process_id: str | None = None,
     limit: int | None = None,
+    at: datetime | None = None,
 ) -> list[HumanTask]:
-    """Return the ready tasks ``user_id`` may complete, most urgent first.
+    """Return the ready tasks ``user_id`` may complete at ``at`` (default now), most urgent first.
 
-    A task is in the inbox when its lane's role is one the user holds, or its
-    team lane has the user as a member. Ordered by ``due_at`` (tasks without a
+    A task is in the inbox when its lane's role is one the user holds at ``at``
+    (``storage.org.acting_role_ids``: dated memberships, Plh/Plt designations), or
+    its team lane has the user as a member. Ordered by ``due_at`` (tasks without a
     Waktu last), then ``ready_at``. One query on ``human_task`` and the membership
     tables, through ``ix_human_task_inbox_role``/``ix_human_task_inbox_team``.
     """
     stmt = (
         select(HumanTask)
-        .where(HumanTask.id.in_(_inbox_ids(user_id)))
+        .where(HumanTask.id.in_(_inbox_ids(user_id, at)))
         .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.ready_at, HumanTask.id)
     )
     if process_id is not None:
@@ -192,16 +195,17 @@ def inbox(
     return list(session.scalars(stmt))
 
 
-def count_inbox(session: Session, user_id: int, *, process_id: str | None = None) -> int:
+def count_inbox(session: Session, user_id: int, *, process_id: str | None = None,
+                at: datetime | None = None) -> int:
     """Return how many tasks :func:`inbox` would return without a limit."""
-    stmt = select(func.count()).select_from(HumanTask).where(HumanTask.id.in_(_inbox_ids(user_id)))
+    stmt = select(func.count()).select_from(HumanTask).where(HumanTask.id.in_(_inbox_ids(user_id, at)))
     if process_id is not None:
         stmt = stmt.where(HumanTask.process_id == process_id)
     return session.scalar(stmt) or 0
 
 
-def _inbox_ids(user_id: int) -> CompoundSelect:
-    my_roles = select(RoleMember.role_id).where(RoleMember.user_id == user_id)
+def _inbox_ids(user_id: int, at: datetime | None) -> CompoundSelect:
+    my_roles = org.acting_roles_select(user_id, at)
     my_teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
     # A UNION of two index lookups: SQLite cannot use an index for each side of
     # "role_id IN (...) OR team_id IN (...)" and would read every ready task.

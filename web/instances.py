@@ -27,6 +27,7 @@ from storage.errors import InvalidFieldError, InvalidTaskDataError, PermissionDe
 from web import diagram
 from web.access import refuse, require_instance
 from web.accounts import Account, people
+from web.auth import now
 from web.db import transaction
 from web.errors import status_for
 
@@ -118,7 +119,7 @@ def start(process_id: str) -> ResponseReturnValue:
             with transaction() as session:
                 view = instances.start_instance(
                     session, process_id=process_id, unit_code=form.unit.data, title=form.title.data,
-                    username=current_user.username, input_data=letter)
+                    username=current_user.username, input_data=letter, now=now())
         except InvalidFieldError as exc:  # e.g. a control character: shown at its field
             status = status_for(exc)
             field = form._fields.get(_FORM_FIELD.get(exc.field, exc.field))

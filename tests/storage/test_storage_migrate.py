@@ -40,8 +40,11 @@ TABLES = {
     "notification",
     "notification_preference",
     "unit_policy",
+    "designation",
+    "org_change",
+    "password_token",
 }
-HEAD = "0007"
+HEAD = "0009"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
