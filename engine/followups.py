@@ -103,20 +103,24 @@ def set_policy(session: Session, unit_code: str, *, reminder_percent: int | None
     return new
 
 
-def superiors_of_lane(session: Session, unit_id: int, lane_name: str) -> list[User]:
+def superiors_of_lane(session: Session, unit_id: int, lane_name: str,
+                      at: datetime | None = None) -> list[User]:
     """Who an escalation of a step in lane ``lane_name`` goes to: the superior of the lane's jabatan.
 
-    Until the organisation model defines superiors, this is the holders of the
-    unit's head role (``engine.visibility.HEAD_ROLES``: Camat, Kepala Dinas, Kabag) —
-    also for a step in the head's own lane. Empty when the unit has no head role
-    holder. The one place this rule lives.
+    The holders at ``at`` (default now; Plh/Plt included, ``storage.org``) of the
+    jabatan set as the superior of the lane's role (``role.superior_role_id``,
+    migration 0009); when none is set — or the lane is a team lane or the head's
+    own — the holders of the unit's head role (``engine.visibility.HEAD_ROLES``:
+    Camat, Kepala Dinas, Kabag). Empty when nobody holds it. The one place this rule lives.
     """
-    del lane_name  # used once superiors per jabatan exist
+    role = org.resolve_role(session, unit_id, lane_name)
+    if role is not None and role.superior_role_id is not None:
+        return org.users_with_role(session, role.superior_role_id, at)
     unit = org.get_unit(session, unit_id)
     for name in HEAD_ROLES.get(unit.kind, ()):
-        role = org.resolve_role(session, unit.id, name)
-        if role is not None:
-            return org.users_with_role(session, role.id)
+        head = org.resolve_role(session, unit.id, name)
+        if head is not None:
+            return org.users_with_role(session, head.id, at)
     return []
 
 

@@ -209,7 +209,8 @@ def history(instance_id: int, as_json: bool) -> None:
     def lines() -> Iterator[str]:
         zone = _unit_zones()[unit_code]
         for e in entries:
-            yield (f"{_fmt(e.occurred_at, zone)}  {e.kind:<26} {e.actor or '-':<24} "
+            actor = (e.actor or "-") + (f" selaku {acting}" if (acting := audit.acting_label(e.data)) else "")
+            yield (f"{_fmt(e.occurred_at, zone)}  {e.kind:<26} {actor:<24} "
                    f"{e.step_name or e.process_id or ''}"
                    + (f"  [{e.keputusan}]" if e.keputusan else "") + (f"  «{e.catatan}»" if e.catatan else ""))
 

@@ -153,7 +153,7 @@ def show(instance_id: int) -> ResponseReturnValue:
         history = instances.history_of(session, instance_id)
         runs = audit.step_runs(session, instance_id)
         mine = {t.id for t in view.ready_tasks
-                if current_user.username in instances.candidates(session, t.id)}
+                if current_user.username in instances.candidates(session, t.id, now())}
         names = people(session, {e.actor for e in history if e.actor})
         sop_names = {d.process_id: d.name for d in catalog.list_latest(session)}
         docs = documents.documents_of(session, instance_id)
@@ -167,6 +167,6 @@ def show(instance_id: int) -> ResponseReturnValue:
     steps = sorted({(e.step_id, e.step_name) for e in history if e.step_id and e.step_name}, key=lambda s: s[1])
     return render_template("instances/show.html", instance=view, history=history, mine=mine,
                            names=names, sop_names=sop_names, letter=letter, documents=docs, runs=runs,
-                           log=log, filters=filters, steps=steps,
+                           log=log, filters=filters, steps=steps, acting_label=audit.acting_label,
                            actors=sorted({e.actor for e in history if e.actor}))
 
