@@ -5,7 +5,8 @@ BKN 1/SE/I/2021: a Pelaksana Harian (``plh``) stands in while the official is
 briefly absent (cuti, dinas luar), a Pelaksana Tugas (``plt``) while the post is
 vacant. Rules:
 
-- the official of the jabatan, a holder of its superior jabatan
+- the official of the jabatan (when it is one person's post, not a group such
+  as Staf), a holder of its superior jabatan
   (``engine.followups.superiors_of_lane``) or an ``administrator`` whose grant
   covers the unit designates;
 - nobody designates himself, nor an official of the jabatan itself, nor an
@@ -66,9 +67,16 @@ def may_designate(session: Session, user: User, role: Role, at: datetime) -> boo
     if access.grants_of(session, user.username).covers(access.ADMINISTRATOR, unit.code):
         return True
     if role.id in org.acting_role_ids(session, user.id, at) and org.acting_designation(
-            session, role.id, user.id, at) is None:
+            session, role.id, user.id, at) is None and _is_a_post(session, role, at):
         return True
     return any(u.id == user.id for u in superiors_of_lane(session, role.unit_id, role.name, at))
+
+
+def _is_a_post(session: Session, role: Role, at: datetime) -> bool:
+    """Whether ``role`` is one official's post (one member), not a group such as Staf."""
+    members = [u for u in org.users_with_role(session, role.id, at)
+               if org.acting_designation(session, role.id, u.id, at) is None]
+    return len(members) == 1
 
 
 def designate(session: Session, *, unit_code: str, role_name: str, holder: str, kind: str, start: date,
