@@ -52,7 +52,7 @@ from storage.models import HumanTask, ProcessInstance, Role
 
 __all__ = [
     "KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "fire_timers", "get_instance", "get_task",
-    "history_of", "inbox", "inbox_count", "start_instance", "starters", "step_of_task",
+    "history_of", "inbox", "inbox_count", "start_instance", "starters", "step_of_task", "unheld_ready_tasks",
 ]
 
 KEPUTUSAN = ("setuju", "tidak")
@@ -107,6 +107,11 @@ def start_instance(
     missing = unresolved_lanes(session, unit_id=unit.id, root=root, called=called)
     if missing:
         raise InvalidTaskDataError(f"Unit {unit.code} tidak memiliki peran untuk: {', '.join(missing)}")
+    unheld = _unheld_first_steps(session, unit.id, root, called, at)
+    if unheld:
+        raise InvalidTaskDataError(
+            f"Langkah pertama {root.name} tidak dapat dimulai: tidak ada pemegang jabatan {', '.join(unheld)} "
+            f"di {unit.name}")
     workflow = state.new_workflow(root.spec, {pid: d.spec for pid, d in called.items()})
     workflow.task_tree.data.update(dict(input_data or {}))  # the start data conditions may read
     _run_engine(workflow.do_engine_steps, root.name)
@@ -358,6 +363,25 @@ def _checked_input(
     elif team:
         raise InvalidTaskDataError("Langkah ini tidak membentuk tim")
     return task_data, team_ids
+
+
+def _unheld_first_steps(session: Session, unit_id: int, root: Definition, called: Mapping[str, Definition],
+                        at: datetime) -> list[str]:
+    """Jabatan of the first steps that resolve to a role nobody holds at ``at`` (issue 9: say who is missing)."""
+    missing = []
+    for chain in first_step_lanes(root, called):
+        role = next(filter(None, (org.resolve_role(session, unit_id, lane) for lane in chain)), None)
+        if role is not None and not org.users_with_role(session, role.id, at):
+            missing.append(role.name)
+    return sorted(set(missing))
+
+
+def unheld_ready_tasks(session: Session, instance_id: int, now: datetime | None = None) -> list[TaskView]:
+    """Ready tasks of an instance that nobody may complete at ``now``: no holder of the jabatan, or an empty team."""
+    at = _now(now)
+    return [_task_view(session, h) for h in tasks.ready_for_instance(session, instance_id)
+            if not (org.team_member_ids(session, h.team_id) if h.team_id is not None
+                    else (h.role_id is not None and org.users_with_role(session, h.role_id, at)))]
 
 
 def _can_perform(session: Session, user_id: int, human: HumanTask, at: datetime) -> bool:

@@ -157,6 +157,7 @@ def show(instance_id: int) -> ResponseReturnValue:
         names = people(session, {e.actor for e in history if e.actor})
         sop_names = {d.process_id: d.name for d in catalog.list_latest(session)}
         docs = documents.documents_of(session, instance_id)
+        unheld = instances.unheld_ready_tasks(session, instance_id, now())
     started = next((e for e in history if e.kind == "instance_started"), None)
     letter = started.data.get("input", {}) if started is not None else {}
     filters = {k: request.args.get(k, "").strip() for k in ("jenis", "langkah", "oleh")}
@@ -167,6 +168,6 @@ def show(instance_id: int) -> ResponseReturnValue:
     steps = sorted({(e.step_id, e.step_name) for e in history if e.step_id and e.step_name}, key=lambda s: s[1])
     return render_template("instances/show.html", instance=view, history=history, mine=mine,
                            names=names, sop_names=sop_names, letter=letter, documents=docs, runs=runs,
-                           log=log, filters=filters, steps=steps, acting_label=audit.acting_label,
+                           log=log, filters=filters, steps=steps, acting_label=audit.acting_label, unheld=unheld,
                            actors=sorted({e.actor for e in history if e.actor}))
 

@@ -133,3 +133,17 @@ def test_escalation_goes_to_the_superior_jabatan_else_the_head(alur_db: Database
         at = T0 + timedelta(hours=1)
         assert [u.username for u in followups.superiors_of_lane(session, unit.id, "Staf", at)] == [
             "kasubag.evapor.kecamatan", "kasubag.umum.kecamatan"]
+
+
+def test_start_refused_naming_the_jabatan_nobody_holds_and_stuck_steps_reported(alur_db: Database) -> None:
+    with alur_db.transaction() as session:
+        camat = org.get_user_by_username(session, "camat.contoh")
+        view = instances.start_instance(session, process_id="sop_perencanaan_kinerja_kecamatan", unit_code=UNIT,
+                                        title="Rencana Kinerja 2027", username="camat.contoh", now=T0)
+        assert instances.unheld_ready_tasks(session, view.id, T0) == []
+        camat.active = False
+        session.flush()
+        assert [t.lane for t in instances.unheld_ready_tasks(session, view.id, T0)] == ["Camat"]
+        with pytest.raises(InvalidTaskDataError, match="tidak ada pemegang jabatan Camat"):
+            instances.start_instance(session, process_id="sop_perencanaan_kinerja_kecamatan", unit_code=UNIT,
+                                     title="Rencana Kinerja 2028", username="sekretaris.kecamatan", now=T0)
