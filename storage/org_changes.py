@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import OrgChange
@@ -34,10 +34,14 @@ def add(session: Session, *, occurred_at: datetime, actor_id: int | None, unit_i
 
 def recent(session: Session, *, unit_id: int | None = None, subject: str | None = None,
            limit: int = 100) -> list[OrgChange]:
-    """The latest ``limit`` changes, newest first; only those of ``unit_id`` / ``subject`` when given."""
+    """The latest ``limit`` changes, newest first; only those of ``unit_id`` / ``subject`` when given.
+
+    ``subject`` also matches the subjects below it (``"user:budi"`` matches ``"user:budi:jabatan:Staf"``).
+    """
     stmt = select(OrgChange).order_by(OrgChange.occurred_at.desc(), OrgChange.id.desc()).limit(limit)
     if unit_id is not None:
         stmt = stmt.where(OrgChange.unit_id == unit_id)
     if subject is not None:
-        stmt = stmt.where(OrgChange.subject == subject)
+        stmt = stmt.where(or_(OrgChange.subject == subject, OrgChange.subject.startswith(subject + ":",
+                                                                                         autoescape=True)))
     return list(session.scalars(stmt))

@@ -133,6 +133,7 @@ def test_user_page_checks_the_nip_and_dates(app: Flask, database: Database) -> N
     with database.transaction() as session:
         member = session.get(RoleMember, (ids["staf"], ids["camat_role"]))
         assert member is not None and str(member.end_date) == "2026-12-10"
+    assert "membership_saved" in client.get(f"/admin/organisasi/pengguna/{ids['staf']}").get_data(as_text=True)
 
 
 def test_import_dry_run_then_apply_then_nothing(app: Flask, database: Database) -> None:
