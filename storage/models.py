@@ -66,7 +66,7 @@ AUDIT_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed",
     "called_process_started", "called_process_completed", "instance_completed",
     "task_cancelled", "document_attached", "instance_migrated", "task_reminded", "task_escalated",
-    "timer_fired",
+    "timer_fired", "team_restaffed",
 )
 DRAFT_STATUSES = ("open", "deployed", "discarded")
 STUDIO_EVENT_KINDS = ("draft_created", "draft_saved", "draft_discarded", "deployed", "restored",

@@ -45,6 +45,7 @@ __all__ = [
     "roles_of",
     "team_for",
     "team_member_ids",
+    "teams_of_instance",
     "unit_users",
     "users_with_role",
 ]
@@ -275,3 +276,8 @@ def team_member_ids(session: Session, team_id: int) -> set[int]:
     """Return the user ids of the members of ``team_id``."""
     stmt = select(TeamMember.user_id).where(TeamMember.team_id == team_id)
     return set(session.scalars(stmt))
+
+
+def teams_of_instance(session: Session, instance_id: int) -> list[Team]:
+    """The teams formed in an instance, by lane name."""
+    return list(session.scalars(select(Team).where(Team.instance_id == instance_id).order_by(Team.lane_name)))

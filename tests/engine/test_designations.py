@@ -147,3 +147,26 @@ def test_start_refused_naming_the_jabatan_nobody_holds_and_stuck_steps_reported(
         with pytest.raises(InvalidTaskDataError, match="tidak ada pemegang jabatan Camat"):
             instances.start_instance(session, process_id="sop_perencanaan_kinerja_kecamatan", unit_code=UNIT,
                                      title="Rencana Kinerja 2028", username="sekretaris.kecamatan", now=T0)
+
+
+def test_the_unit_head_restaffs_a_team_lane_recorded_in_the_history(alur_db: Database) -> None:
+    from engine import restaff
+
+    with alur_db.transaction() as session:
+        view = instances.start_instance(session, process_id="sop_perencanaan_kinerja_kecamatan", unit_code=UNIT,
+                                        title="Rencana Kinerja 2027", username="camat.contoh", now=T0)
+        task = _run_until_lane(session, view.id, "Tim", T0)
+        (lane, members), = restaff.teams_of(session, view.id)
+        assert lane == "Tim" and members and instances.candidates(session, task.id, T0) == members
+        with pytest.raises(PermissionDeniedError):
+            restaff.restaff_team(session, view.id, "Tim", ["staf2.kecamatan"], by="staf1.kecamatan", now=T0)
+        with pytest.raises(InvalidTaskDataError, match="Bukan pegawai aktif"):
+            restaff.restaff_team(session, view.id, "Tim", ["kadin.kominfo"], by="camat.contoh", now=T0)
+        with pytest.raises(InvalidTaskDataError, match="belum dibentuk"):
+            restaff.restaff_team(session, view.id, "Tim Lain", ["staf2.kecamatan"], by="camat.contoh", now=T0)
+        restaff.restaff_team(session, view.id, "Tim", ["staf2.kecamatan", "tim3.kecamatan"], by="camat.contoh",
+                             now=T0)
+        assert instances.candidates(session, task.id, T0) == ["staf2.kecamatan", "tim3.kecamatan"]
+        (event,) = [e for e in instances.history_of(session, view.id) if e.kind == "team_restaffed"]
+        assert event.actor == "camat.contoh" and event.data["before"] == members
+        assert event.data["members"] == ["staf2.kecamatan", "tim3.kecamatan"]

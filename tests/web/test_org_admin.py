@@ -211,3 +211,30 @@ def test_designation_page_for_the_official(app: Flask, database: Database) -> No
     assert client.post("/penunjukan", data=data).status_code == 422  # overlapping (a double submit)
     listed = client.get("/penunjukan").get_data(as_text=True)
     assert "Plh Camat" in listed and "Maria Magdalena" in listed
+
+
+def test_unit_head_restaffs_a_team_on_the_instance_page(app: Flask, database: Database) -> None:
+    from engine import instances
+
+    with database.transaction() as session:
+        view = instances.start_instance(session, process_id="sop_perencanaan_kinerja_kecamatan",
+                                        unit_code="kecamatan-contoh", title="Rencana Kinerja 2027",
+                                        username="camat.contoh")
+        for _ in range(10):
+            task = instances.get_instance(session, view.id).ready_tasks[0]
+            if task.lane == "Tim":
+                break
+            instances.complete_task(session, task.id, username=instances.candidates(session, task.id)[0],
+                                    keputusan="setuju" if task.is_review else None,
+                                    team=["tim1.kecamatan"] if task.forms_team else None)
+    staf, staf_token = _login(app, "tim1.kecamatan")
+    assert 'id="restaff"' not in staf.get(f"/proses/{view.id}").get_data(as_text=True)
+    assert staf.post(f"/proses/{view.id}/tim", data={"csrf_token": staf_token, "lajur": "Tim",
+                                                     "anggota": "tim1.kecamatan"}).status_code == 404
+    camat, token = _login(app, "camat.contoh")
+    assert 'id="restaff"' in camat.get(f"/proses/{view.id}").get_data(as_text=True)
+    done = camat.post(f"/proses/{view.id}/tim", data={"csrf_token": token, "lajur": "Tim",
+                                                      "anggota": "tim2.kecamatan, staf1.kecamatan"})
+    assert done.status_code == 302
+    page = camat.get(f"/proses/{view.id}").get_data(as_text=True)
+    assert "Tim diganti oleh kepala unit" in page and "staf1.kecamatan, tim2.kecamatan" in page
