@@ -135,7 +135,7 @@ def end_designation(session: Session, designation_id: int, *, by: str, now: date
     of the designee are released (``engine.org_changes.on_holder_removed``).
     """
     row = session.get(Designation, designation_id)
-    if row is None or row.ends_at <= now:
+    if row is None or row.ends_at <= now or row.ends_at == row.starts_at:  # over, or ended before it began
         raise InvalidTaskDataError("Penunjukan tidak ada atau sudah berakhir")
     role = session.get(Role, row.role_id)
     assert role is not None  # a designation's role is deleted with it
