@@ -124,10 +124,10 @@ def superiors_of_lane(session: Session, unit_id: int, lane_name: str,
     return []
 
 
-def _holders(session: Session, human: HumanTask) -> list[User]:
+def _holders(session: Session, human: HumanTask, at: datetime) -> list[User]:
     if human.team_id is not None:
         return [org.get_user(session, i) for i in sorted(org.team_member_ids(session, human.team_id))]
-    return org.users_with_role(session, human.role_id) if human.role_id is not None else []
+    return org.users_with_role(session, human.role_id, at) if human.role_id is not None else []
 
 
 def _calendar(session: Session, unit_id: int) -> WorkCalendar:
@@ -166,7 +166,7 @@ def task_became_ready(session: Session, human: HumanTask, *, calendar: WorkCalen
     queued = [jobs.NewJob(kind="task_followup", key=f"followup:{human.id}:{stage}", run_at=when,
                           payload={"task_id": human.id, "stage": stage}, instance_id=human.instance_id)
               for stage, when in followup_times(human, calendar, policy).items() if when is not None]
-    notifications.notify(session, kind=kind, users=_holders(session, human), human=human, at=at,
+    notifications.notify(session, kind=kind, users=_holders(session, human, at), human=human, at=at,
                          source_key=f"ready:{human.id}", data={"catatan": catatan} if catatan else None,
                          webhook_url=policy.webhook_url, also_queue=queued)
 
@@ -190,11 +190,11 @@ def run_followup(run: JobRun) -> None:
         if when > now:
             jobs.reschedule(session, run.job.id, run.job.token, run_at=when)
             return
-        holders = _holders(session, human)
+        holders = _holders(session, human, now)
         data = {"stage": stage, "job_id": run.job.id,
                 "due_at": human.due_at.isoformat() if human.due_at else None}
         if stage == "escalate":
-            recipients = superiors_of_lane(session, human.unit_id, human.lane_name)
+            recipients = superiors_of_lane(session, human.unit_id, human.lane_name, now)
             overdue = calendar.working_minutes_between(human.due_at, now) if human.due_at else 0
             data |= {"overdue_minutes": overdue, "holders": [u.username for u in holders]}
             kind, audit_kind = "task_escalated", "task_escalated"
