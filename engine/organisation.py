@@ -20,13 +20,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine import catalog, org_changes
+from storage import calendar as calendar_store
 from storage import org
 from storage.errors import InvalidFieldError, InvalidTaskDataError
 from storage.models import UNIT_JENIS, Role, RoleAlias, RoleMember, Unit, User
 
 __all__ = [
-    "LaneCoverage", "check_nip", "lane_coverage", "save_membership", "save_role", "save_unit", "save_user",
-    "unit_state", "user_state",
+    "LaneCoverage", "check_nip", "correct_calendar", "lane_coverage", "save_membership", "save_role", "save_unit",
+    "save_user", "unit_corrections", "unit_state", "user_state",
 ]
 
 NAME_MAX = 255
@@ -225,3 +226,37 @@ def lane_coverage(session: Session, unit_code: str, at: datetime) -> list[LaneCo
             found.append(LaneCoverage(definition.process_id, definition.name, lane.name, lane.team,
                                       role.name if role else None, holders))
     return found
+
+
+NOTE_MAX = 255
+
+
+def unit_corrections(session: Session, unit_code: str) -> list[tuple[date, bool, str]]:
+    """The unit's own calendar corrections ``[(day, is_working_day, note)]``, by day. Raises ``UnitNotFound``."""
+    unit = org.get_unit_by_code(session, unit_code)
+    return sorted((day, working, note) for day, (working, note) in
+                  calendar_store.corrections(session, unit.id).items())
+
+
+def correct_calendar(session: Session, unit_code: str, *, day: date, is_working_day: bool, note: str,
+                     remove: bool, by_id: int, now: datetime) -> None:
+    """Set (or ``remove``) the unit's correction of ``day``: an extra holiday, a cuti bersama change, a working day.
+
+    Shortened Ramadan hours are not a day's status and stay in ``engine.calendar``. The
+    unit's row overrides the national calendar (``engine.calendar``). Raises
+    ``UnitNotFound`` and ``InvalidFieldError`` (no note, or a note too long).
+    """
+    unit = org.get_unit_by_code(session, unit_code)
+    clean = " ".join(note.split())
+    if not remove and (not clean or len(clean) > NOTE_MAX):
+        raise InvalidFieldError("keterangan", f"wajib diisi, paling banyak {NOTE_MAX} karakter")
+    known = calendar_store.corrections(session, unit.id).get(day)
+    before = {"day": day, "is_working_day": known[0], "note": known[1]} if known else None
+    if remove:
+        calendar_store.remove_correction(session, unit_id=unit.id, day=day)
+        after = None
+    else:
+        calendar_store.set_correction(session, unit_id=unit.id, day=day, is_working_day=is_working_day, note=clean)
+        after = {"day": day, "is_working_day": is_working_day, "note": clean}
+    org_changes.record(session, at=now, actor_id=by_id, unit_id=unit.id, kind="calendar_corrected",
+                       subject=f"unit:{unit.code}:kalender", before=before, after=after)

@@ -53,6 +53,17 @@ class UnitForm(FlaskForm):
     submit = SubmitField(_l("Simpan unit"))
 
 
+class CorrectionForm(FlaskForm):
+    """One day of the unit's calendar: working or not, with a note; or remove the correction."""
+
+    tanggal = DateField(_l("Tanggal"), validators=[InputRequired(_l("Isi tanggal."))])
+    status = SelectField(_l("Status hari"), choices=[("libur", _l("Hari libur / cuti bersama")),
+                                                    ("kerja", _l("Hari kerja"))])
+    keterangan = StringField(_l("Keterangan"), validators=[Length(max=255)])
+    hapus = BooleanField(_l("Hapus koreksi hari ini"))
+    submit = SubmitField(_l("Simpan koreksi kalender"))
+
+
 class RoleForm(FlaskForm):
     """A jabatan's aliases (comma-separated) and superior."""
 
@@ -119,7 +130,8 @@ def index() -> ResponseReturnValue:
     return render_template("org_admin/index.html", rows=rows)
 
 
-def _unit_page(session: Session, unit: Unit, form: UnitForm | None = None, status: int = 200) -> ResponseReturnValue:
+def _unit_page(session: Session, unit: Unit, form: UnitForm | None = None, status: int = 200,
+               correction: CorrectionForm | None = None) -> ResponseReturnValue:
     units = org.list_units(session)
     if form is None:
         form = UnitForm(nama=unit.name, jenis=unit.jenis, zona=unit.timezone,
@@ -142,7 +154,9 @@ def _unit_page(session: Session, unit: Unit, form: UnitForm | None = None, statu
     home = list(session.scalars(select(User).where(User.unit_id == unit.id).order_by(User.username)))
     people = sorted({u.id: u for u in [*members, *home]}.values(), key=lambda u: u.username)
     return render_template("org_admin/unit.html", unit=unit, form=form, jabatan=jabatan, coverage=coverage,
-                           missing=missing, changes=changes, actors=actors, people=people), status
+                           missing=missing, changes=changes, actors=actors, people=people,
+                           correction=correction or CorrectionForm(prefix="k"),
+                           corrections=organisation.unit_corrections(session, unit.code)), status
 
 
 @bp.get("/unit/<id:unit_id>")
@@ -174,6 +188,28 @@ def save_unit(unit_id: int) -> ResponseReturnValue:
             return _unit_page(session, unit, form, status_for(exc))
     flash(_("Unit disimpan."), "success")
     return redirect(url_for(".unit_page", unit_id=unit_id))
+
+
+@bp.post("/unit/<id:unit_id>/kalender")
+@login_required
+def correct_calendar(unit_id: int) -> ResponseReturnValue:
+    """Set or remove a correction of the unit's working calendar (recorded)."""
+    form = CorrectionForm(prefix="k")
+    with transaction() as session:
+        unit = _unit_in_scope(session, unit_id)
+        if not form.validate_on_submit() or form.tanggal.data is None:
+            return _unit_page(session, unit, status=422, correction=form)
+        try:
+            with session.begin_nested():
+                organisation.correct_calendar(session, unit.code, day=form.tanggal.data,
+                                              is_working_day=form.status.data == "kerja",
+                                              note=form.keterangan.data or "", remove=bool(form.hapus.data),
+                                              by_id=current_user.id, now=now())
+        except AlurError as exc:
+            _field_error(form, exc, {"keterangan": "keterangan"})
+            return _unit_page(session, unit, status=status_for(exc), correction=form)
+    flash(_("Kalender kerja unit disimpan."), "success")
+    return redirect(url_for(".unit_page", unit_id=unit_id) + "#kalender")
 
 
 @bp.post("/jabatan/<id:role_id>")

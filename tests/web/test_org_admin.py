@@ -238,3 +238,22 @@ def test_unit_head_restaffs_a_team_on_the_instance_page(app: Flask, database: Da
     assert done.status_code == 302
     page = camat.get(f"/proses/{view.id}").get_data(as_text=True)
     assert "Tim diganti oleh kepala unit" in page and "staf1.kecamatan, tim2.kecamatan" in page
+
+
+def test_calendar_corrections_of_a_unit_are_saved_recorded_and_checked(app: Flask, database: Database) -> None:
+    from storage import calendar as calendar_store
+
+    ids = _ids(database)
+    client, token = _login(app, "admin.alur")
+    before = _changes(database)
+    empty_note = client.post(f"/admin/organisasi/unit/{ids['kec']}/kalender", data={
+        "csrf_token": token, "k-tanggal": "2026-12-24", "k-status": "libur", "k-keterangan": " "})
+    assert empty_note.status_code == 422 and _changes(database) == before
+    saved = client.post(f"/admin/organisasi/unit/{ids['kec']}/kalender", data={
+        "csrf_token": token, "k-tanggal": "2026-12-24", "k-status": "libur", "k-keterangan": "Cuti bersama Natal"})
+    assert saved.status_code == 302
+    with database.transaction() as session:
+        (day, (working, note)), = calendar_store.corrections(session, ids["kec"]).items()
+        assert (str(day), working, note) == ("2026-12-24", False, "Cuti bersama Natal")
+    page = client.get(f"/admin/organisasi/unit/{ids['kec']}").get_data(as_text=True)
+    assert "24-12-2026" in page and "calendar_corrected" in page
