@@ -207,10 +207,11 @@ INSPEKTORAT = DemoUnit(
     timezone="Asia/Jakarta",  # WIB
     jenis="Inspektorat",
     roles=(
-        _role("Inspektur", ("inspektur", "Drs. Hotman Simanjuntak, M.Si., Ak.", "196811201995031002"),
+        _role("Inspektur", ("inspektur.inspektorat", "Drs. Hotman Simanjuntak, M.Si., Ak.", "196811201995031002"),
               aliases=("Kepala SKPD",)),
         _role("Sekretaris", ("sekretaris.inspektorat", "Rosmawati, S.E., M.Ak.", "197512122001122003")),
-        _role("Staf", ("staf1.inspektorat", "Yogi Pratama, A.Md.", "199611272020121002"), aliases=("Staff",)),
+        _role("Staf", ("staf1.inspektorat", "Yogi Pratama, A.Md.", "199611272020121002"),
+              ("staf2.inspektorat", "Ni Luh Putu Sari, S.Ak.", "199702032021032004"), aliases=("Staff",)),
     ),
     superiors=(("Sekretaris", "Inspektur"), ("Staf", "Sekretaris")),
 )

@@ -321,10 +321,11 @@ def test_organisasi_impor_dry_run_then_apply_then_nothing(alur: Run, tmp_path: P
                     "196811201995031002,\"Drs. Hotman Simanjuntak, M.Si., Ak.\",Inspektur,inspektorat\n"
                     "197512122001122003,\"Rosmawati, S.E., M.Ak.\",Sekretaris,inspektorat\n"
                     "199611272020121002,\"Yogi Pratama, A.Md.\",Staf,inspektorat\n"
+                    "199702032021032004,\"Ni Luh Putu Sari, S.Ak.\",Staf,inspektorat\n"
                     "199901012022031001,Andi Baru,Staff,inspektorat\n", encoding="utf-8")
     preview = alur("organisasi", "impor", str(path))
     assert preview.returncode == 0, preview.stderr
-    assert "Pratinjau: 4 baris, 1 ditambah, 0 diubah, 1 dinonaktifkan, 0 masalah" in preview.stdout
+    assert "Pratinjau: 5 baris, 1 ditambah, 0 diubah, 1 dinonaktifkan, 0 masalah" in preview.stdout
     assert "+ 199901012022031001 Andi Baru: jabatan: Staf" in preview.stdout
     applied = _json(alur("organisasi", "impor", str(path), "--terapkan", "--json"))
     assert applied["applied"] is True and [c["nip"] for c in applied["added"]] == ["199901012022031001"]  # type: ignore[index]

@@ -140,6 +140,7 @@ def test_import_dry_run_then_apply_then_nothing(app: Flask, database: Database) 
     client, token = _login(app, "admin.alur")
     rows = ["NIP;Nama;Jabatan;Unit Kerja",
             "199611272020121002;Yogi Pratama, A.Md.;Staf;inspektorat",  # known, unchanged
+            "199702032021032004;Ni Luh Putu Sari, S.Ak.;Staf;inspektorat",
             "196811201995031002;Drs. Hotman Simanjuntak, M.Si., Ak.;Inspektur;inspektorat",
             "197512122001122003;Rosmawati, S.E., M.Ak.;Sekretaris;inspektorat",
             "199901012022031001;Andi Baru, S.Kom.;Staff;inspektorat",  # new, by an alias
