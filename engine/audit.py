@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from engine import visibility
 from engine.calendar import calendar_for
 from engine.catalog import get_definition
+from engine.designations import label as designation_label
 from engine.documents import DocumentView, documents_of
 from engine.views import JsonView
 from storage import access_log, chain, history, instances, org, tasks
@@ -31,8 +33,8 @@ from storage.errors import InvalidTaskDataError, UnitNotFound, UserNotFound
 from storage.models import AuditEvent
 
 __all__ = [
-    "SearchPage", "StepRun", "Verdict", "export_rows", "filter_ids", "read_log", "record_read", "search", "seal",
-    "seals", "step_runs", "verify",
+    "SearchPage", "StepRun", "Verdict", "acting_label", "export_rows", "filter_ids", "read_log", "record_read",
+    "search", "seal", "seals", "step_runs", "verify",
 ]
 
 
@@ -90,7 +92,8 @@ class StepRun(JsonView):
 
     ``iteration`` of ``iterations`` (the nth time this step was ready in the
     instance); ``working_minutes`` on the unit's calendar; ``on_time`` None
-    without a Waktu or while open; ``completed_by`` a full name.
+    without a Waktu or while open; ``completed_by`` a full name; ``acting_as``
+    "Plh Camat" when it was completed under a Plh/Plt designation (``engine.designations``).
     """
 
     task_id: str
@@ -113,6 +116,15 @@ class StepRun(JsonView):
     keputusan: str | None
     catatan: str | None
     documents: tuple[DocumentView, ...] = field(default=())
+    acting_as: str | None = None
+
+
+def acting_label(data: dict[str, Any]) -> str | None:
+    """``"Plh Camat"`` from a ``task_completed`` event's data recorded under a designation, else None."""
+    selaku = data.get("selaku")
+    if not isinstance(selaku, dict):
+        return None
+    return designation_label(str(selaku.get("kind")), str(selaku.get("role", "")))
 
 
 def step_runs(session: Session, instance_id: int) -> list[StepRun]:
@@ -154,7 +166,7 @@ def step_runs(session: Session, instance_id: int) -> list[StepRun]:
             completed_by_username=who[0] if who else None, waktu=h.waktu, working_minutes=minutes,
             on_time=(h.completed_at <= h.due_at) if done and h.due_at is not None and h.completed_at else None,
             keputusan=event.keputusan if event else None, catatan=event.catatan if event else None,
-            documents=tuple(docs.get(h.id, ())),
+            documents=tuple(docs.get(h.id, ())), acting_as=acting_label(event.data) if event else None,
         ))
     return runs
 

@@ -58,12 +58,13 @@ class ClaimView:
     holders: tuple[tuple[str, str], ...]
 
 
-def holders(session: Session, human: HumanTask) -> list[User]:
-    """Who may complete ``human``: the members of its team, or the holders of its role; by full name."""
+def holders(session: Session, human: HumanTask, at: datetime | None = None) -> list[User]:
+    """Who may complete ``human`` at ``at`` (default now): the members of its team, or the holders of its
+    role (``storage.org``: dated memberships, Plh/Plt designations); by full name."""
     if human.team_id is not None:
         people = [org.get_user(session, i) for i in org.team_member_ids(session, human.team_id)]
     elif human.role_id is not None:
-        people = org.users_with_role(session, human.role_id)
+        people = org.users_with_role(session, human.role_id, at)
     else:
         people = []
     return sorted(people, key=lambda u: (u.full_name, u.username))
@@ -82,6 +83,8 @@ def claim_of(session: Session, task_id: str, username: str) -> ClaimView:
     ready = human.state == "ready"
     holder = user.id in {p.id for p in people}
     claimer = org.get_user(session, human.assignee_id) if human.assignee_id is not None else None
+    if claimer is not None and claimer.id not in {p.id for p in people}:
+        claimer = None  # a claim of someone who no longer holds the lane holds nothing (released when next touched)
     mine = claimer is not None and claimer.id == user.id
     head = ready and shared and visibility.heads_unit(session, user.id, human.unit_id)
     return ClaimView(
@@ -92,11 +95,29 @@ def claim_of(session: Session, task_id: str, username: str) -> ClaimView:
         holders=tuple((p.username, p.full_name) for p in people))
 
 
-def check_may_complete(session: Session, human: HumanTask, user_id: int) -> None:
-    """Refuse to complete a task claimed by someone other than ``user_id`` (``TaskClaimedError``)."""
+def check_may_complete(session: Session, human: HumanTask, user_id: int, at: datetime | None = None) -> None:
+    """Refuse to complete a task claimed by someone other than ``user_id`` (``TaskClaimedError``).
+
+    A claim of someone who no longer holds the lane at ``at`` (a Plh/Plt range that
+    ended, a jabatan that ended, a deactivated user: issue 9) is released here, in the
+    caller's transaction, and blocks nobody.
+    """
     if human.assignee_id is not None and human.assignee_id != user_id:
+        moment = at or datetime.now(UTC)
+        if human.assignee_id not in {p.id for p in holders(session, human, moment)}:
+            _release_lost(session, human, moment, "pengambil tidak lagi memegang lajur ini")
+            return
         claimer = org.get_user(session, human.assignee_id)
         raise TaskClaimedError(human.id, by=claimer.full_name, since=human.claimed_at or datetime.now(UTC))
+
+
+def _release_lost(session: Session, human: HumanTask, at: datetime, reason: str) -> bool:
+    """Release ``human``'s claim because its claimer lost the lane; record ``task_released``. True if released."""
+    claimer_id = human.assignee_id
+    if claimer_id is None or not claims.set_claim(session, human.id, expected_id=claimer_id, user_id=None, at=None):
+        return False
+    _record(session, human, "task_released", at, None, {"released_from": claimer_id, "reason": reason})
+    return True
 
 
 def _ready(session: Session, task_id: str) -> HumanTask:
@@ -199,9 +220,12 @@ def reassign(session: Session, task_id: str, *, username: str, to_username: str,
     return claim_of(session, task_id, username)
 
 
-def release_claims_of_user(session: Session, user_id: int, reason: str, *, now: datetime | None = None) -> int:
+def release_claims_of_user(session: Session, user_id: int, reason: str, *, now: datetime | None = None,
+                           only_lost: bool = False) -> int:
     """Release every claim ``user_id`` holds on ready tasks (they left the jabatan or were deactivated).
 
+    With ``only_lost``, only the claims on steps whose lane the user no longer holds
+    at ``now`` (a user who leaves one jabatan keeps the steps of the others).
     Each release is a ``task_released`` event without an actor, with ``reason`` in
     its data; the tasks become first-come for the lane's other holders. Returns how
     many were released.
@@ -209,6 +233,8 @@ def release_claims_of_user(session: Session, user_id: int, reason: str, *, now: 
     at = now or datetime.now(UTC)
     released = 0
     for human in claims.claimed_by(session, user_id):
+        if only_lost and user_id in {p.id for p in holders(session, human, at)}:
+            continue
         if claims.set_claim(session, human.id, expected_id=user_id, user_id=None, at=None):
             _record(session, human, "task_released", at, None, {"released_from": user_id, "reason": reason})
             released += 1

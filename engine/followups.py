@@ -148,27 +148,31 @@ def policy_changes(session: Session, unit_id: int, *, limit: int = 100) -> list[
             for row in store.policy_changes(session, unit_id, limit=limit)]
 
 
-def superiors_of_lane(session: Session, unit_id: int, lane_name: str) -> list[User]:
+def superiors_of_lane(session: Session, unit_id: int, lane_name: str,
+                      at: datetime | None = None) -> list[User]:
     """Who an escalation of a step in lane ``lane_name`` goes to: the superior of the lane's jabatan.
 
-    Until the organisation model defines superiors, this is the holders of the
-    unit's head role (``engine.visibility.HEAD_ROLES``: Camat, Kepala Dinas, Kabag) —
-    also for a step in the head's own lane. Empty when the unit has no head role
-    holder. The one place this rule lives.
+    The holders at ``at`` (default now; Plh/Plt included, ``storage.org``) of the
+    jabatan set as the superior of the lane's role (``role.superior_role_id``,
+    migration 0009); when none is set — or the lane is a team lane or the head's
+    own — the holders of the unit's head role (``engine.visibility.HEAD_ROLES``:
+    Camat, Kepala Dinas, Kabag). Empty when nobody holds it. The one place this rule lives.
     """
-    del lane_name  # used once superiors per jabatan exist
+    role = org.resolve_role(session, unit_id, lane_name)
+    if role is not None and role.superior_role_id is not None:
+        return org.users_with_role(session, role.superior_role_id, at)
     unit = org.get_unit(session, unit_id)
     for name in HEAD_ROLES.get(unit.kind, ()):
-        role = org.resolve_role(session, unit.id, name)
-        if role is not None:
-            return org.users_with_role(session, role.id)
+        head = org.resolve_role(session, unit.id, name)
+        if head is not None:
+            return org.users_with_role(session, head.id, at)
     return []
 
 
-def _holders(session: Session, human: HumanTask) -> list[User]:
+def _holders(session: Session, human: HumanTask, at: datetime) -> list[User]:
     if human.team_id is not None:
         return [org.get_user(session, i) for i in sorted(org.team_member_ids(session, human.team_id))]
-    return org.users_with_role(session, human.role_id) if human.role_id is not None else []
+    return org.users_with_role(session, human.role_id, at) if human.role_id is not None else []
 
 
 def _calendar(session: Session, unit_id: int) -> WorkCalendar:
@@ -233,7 +237,7 @@ def run_followup(run: JobRun) -> None:
         now = run.clock()
         when = times.get(stage)
         if stage == READY:
-            _notify_ready(session, human, policy)
+            _notify_ready(session, human, policy, now)
             done = "diberitahukan / holders notified"
         elif when is None:
             done = "dimatikan oleh kebijakan unit / disabled by the unit's policy"
@@ -253,21 +257,21 @@ def run_followup(run: JobRun) -> None:
         run.finish(session, f"{stage}: {done}")
 
 
-def _notify_ready(session: Session, human: HumanTask, policy: Policy) -> None:
+def _notify_ready(session: Session, human: HumanTask, policy: Policy, now: datetime) -> None:
     """Stage ``ready``: notify the holders that the step arrived (or came back after "tidak")."""
     kind = "task_returned" if human.iteration > 1 else "task_ready"
-    notifications.notify(session, kind=kind, users=_holders(session, human), human=human, at=human.ready_at,
+    notifications.notify(session, kind=kind, users=_holders(session, human, now), human=human, at=human.ready_at,
                          source_key=f"ready:{human.id}", webhook_url=policy.webhook_url)
 
 
 def _remind_or_escalate(session: Session, run: JobRun, human: HumanTask, stage: str, policy: Policy,
                         calendar: WorkCalendar, now: datetime) -> str:
     """Stage ``share``/``due``/``escalate``: record it in the history and notify; return the job's result."""
-    holders = _holders(session, human)
+    holders = _holders(session, human, now)
     data = {"stage": stage, "job_id": run.job.id,
             "due_at": human.due_at.isoformat() if human.due_at else None}
     if stage == "escalate":
-        recipients = superiors_of_lane(session, human.unit_id, human.lane_name)
+        recipients = superiors_of_lane(session, human.unit_id, human.lane_name, now)
         overdue = calendar.working_minutes_between(human.due_at, now) if human.due_at else 0
         data |= {"overdue_minutes": overdue, "holders": [u.username for u in holders]}
         kind, audit_kind = "task_escalated", "task_escalated"

@@ -48,11 +48,11 @@ from storage.errors import (
     ProcessExecutionError,
     TaskAlreadyCompleted,
 )
-from storage.models import HumanTask, ProcessInstance, Unit
+from storage.models import HumanTask, ProcessInstance, Role, Unit
 
 __all__ = [
     "KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "fire_timers", "get_instance", "get_task",
-    "history_of", "inbox", "inbox_count", "start_instance", "starters", "step_of_task",
+    "history_of", "inbox", "inbox_count", "start_instance", "starters", "step_of_task", "unheld_ready_tasks",
 ]
 
 KEPUTUSAN = ("setuju", "tidak")
@@ -107,6 +107,11 @@ def start_instance(
     missing = unresolved_lanes(session, unit_id=unit.id, root=root, called=called)
     if missing:
         raise InvalidTaskDataError(f"Unit {unit.code} tidak memiliki peran untuk: {', '.join(missing)}")
+    unheld = _unheld_first_steps(session, unit.id, root, called, at)
+    if unheld:
+        raise InvalidTaskDataError(
+            f"Langkah pertama {root.name} tidak dapat dimulai: tidak ada pemegang jabatan {', '.join(unheld)} "
+            f"di {unit.name}")
     workflow = state.new_workflow(root.spec, {pid: d.spec for pid, d in called.items()})
     workflow.task_tree.data.update(dict(input_data or {}))  # the start data conditions may read
     _run_engine(workflow.do_engine_steps, root.name)
@@ -124,7 +129,7 @@ def start_instance(
     definitions = {root.process_id: root, **called}
     new_tasks = _sync_tasks(session, row, workflow, definitions, at, previously_ready=set())
     timer_events.enqueue(session, row.id, due)
-    if not any(_can_perform(session, user.id, t) for t in new_tasks):
+    if not any(_can_perform(session, user.id, t, at) for t in new_tasks):
         raise PermissionDeniedError(
             f"{username} tidak memegang peran untuk langkah pertama {root.name} "
             f"(user does not hold the first step's lane)")
@@ -158,9 +163,9 @@ def complete_task(
     if human.state != "ready":
         raise TaskAlreadyCompleted(task_id)
     user = org.get_user_by_username(session, username)
-    if not _can_perform(session, user.id, human):
+    if not _can_perform(session, user.id, human, at):
         raise PermissionDeniedError(f"{username} tidak memegang lajur {human.lane_name!r} untuk tugas ini")
-    claims.check_may_complete(session, human, user.id)  # a shared step claimed by someone else
+    claims.check_may_complete(session, human, user.id, at)  # a shared step claimed by someone else
     row = instances.get(session, human.instance_id)
     definitions = _definitions_of(session, row)
     workflow = _load(row, definitions)
@@ -190,7 +195,8 @@ def complete_task(
     history.append(session, instance_id=row.id, kind="task_completed", occurred_at=at, actor_id=user.id,
                    human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
                    keputusan=keputusan, catatan=(catatan or "").strip() or None,
-                   data={"data": dict(data or {}), "team": list(team or []), "iteration": human.iteration})
+                   data={"data": dict(data or {}), "team": list(team or []), "iteration": human.iteration,
+                         **_acting_as(session, user.id, human, at)})
     if team_ids is not None and step is not None and step.forms_team:
         formed = org.create_team(session, instance_id=row.id, lane_name=step.forms_team,
                                  member_ids=team_ids, formed_by_task_id=task_id)
@@ -361,10 +367,41 @@ def _checked_input(
     return task_data, team_ids
 
 
-def _can_perform(session: Session, user_id: int, human: HumanTask) -> bool:
+def _unheld_first_steps(session: Session, unit_id: int, root: Definition, called: Mapping[str, Definition],
+                        at: datetime) -> list[str]:
+    """Jabatan of the first steps that resolve to a role nobody holds at ``at`` (issue 9: say who is missing)."""
+    missing = []
+    for chain in first_step_lanes(root, called):
+        role = next(filter(None, (org.resolve_role(session, unit_id, lane) for lane in chain)), None)
+        if role is not None and not org.users_with_role(session, role.id, at):
+            missing.append(role.name)
+    return sorted(set(missing))
+
+
+def unheld_ready_tasks(session: Session, instance_id: int, now: datetime | None = None) -> list[TaskView]:
+    """Ready tasks of an instance that nobody may complete at ``now``: no holder of the jabatan, or an empty team."""
+    at = _now(now)
+    return [_task_view(session, h) for h in tasks.ready_for_instance(session, instance_id)
+            if not (org.team_member_ids(session, h.team_id) if h.team_id is not None
+                    else (h.role_id is not None and org.users_with_role(session, h.role_id, at)))]
+
+
+def _can_perform(session: Session, user_id: int, human: HumanTask, at: datetime) -> bool:
     if human.team_id is not None:
         return user_id in org.team_member_ids(session, human.team_id)
-    return human.role_id is not None and human.role_id in {r.id for r in org.roles_of(session, user_id)}
+    return human.role_id is not None and human.role_id in org.acting_role_ids(session, user_id, at)
+
+
+def _acting_as(session: Session, user_id: int, human: HumanTask, at: datetime) -> dict[str, Any]:
+    """``{"selaku": {...}}`` when ``user_id`` completes ``human`` as Plh/Plt of its jabatan, else ``{}``."""
+    if human.role_id is None:
+        return {}
+    designation = org.acting_designation(session, human.role_id, user_id, at)
+    if designation is None:
+        return {}
+    role = session.get(Role, human.role_id)
+    return {"selaku": {"kind": designation.kind, "role": role.name if role else human.lane_name,
+                       "designation_id": designation.id}}
 
 
 def can_see_instance(session: Session, instance_id: int, username: str) -> bool:
@@ -520,23 +557,25 @@ def get_task(session: Session, task_id: str) -> TaskView:
 
 
 def inbox(session: Session, username: str, *, process_id: str | None = None,
-          limit: int | None = INBOX_PAGE) -> list[TaskView]:
-    """Ready tasks of ``username``'s roles and teams, soonest due first, at most ``limit``.
+          limit: int | None = INBOX_PAGE, now: datetime | None = None) -> list[TaskView]:
+    """Ready tasks of ``username``'s roles and teams at ``now``, soonest due first, at most ``limit``.
 
+    Roles held by a Plh/Plt designation count during its range (``storage.org``).
     Reads the human-task table (and instance titles) only; no workflow state is
     deserialized. Raises ``UserNotFound``.
     """
     user = org.get_user_by_username(session, username)
-    rows = tasks.inbox(session, user.id, process_id=process_id, limit=limit)
+    rows = tasks.inbox(session, user.id, process_id=process_id, limit=limit, at=now)
     titles = instances.titles(session, {h.instance_id for h in rows})
     units = {u.id: u.code for u in org.list_units(session)}
     return [_task_view(session, h, titles[h.instance_id], units[h.unit_id]) for h in rows]
 
 
-def inbox_count(session: Session, username: str, *, process_id: str | None = None) -> int:
-    """How many ready tasks ``username`` has (the inbox without its page limit)."""
+def inbox_count(session: Session, username: str, *, process_id: str | None = None,
+                now: datetime | None = None) -> int:
+    """How many ready tasks ``username`` has at ``now`` (the inbox without its page limit)."""
     user = org.get_user_by_username(session, username)
-    return tasks.count_inbox(session, user.id, process_id=process_id)
+    return tasks.count_inbox(session, user.id, process_id=process_id, at=now)
 
 
 def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
@@ -575,15 +614,15 @@ def _timing(human: HumanTask | None, calendar: Any, kind: str) -> dict[str, Any]
     }
 
 
-def candidates(session: Session, task_id: str) -> list[str]:
-    """Usernames who may complete task ``task_id`` (its role's holders or team's members)."""
+def candidates(session: Session, task_id: str, now: datetime | None = None) -> list[str]:
+    """Usernames who may complete task ``task_id`` at ``now`` (its role's holders or team's members)."""
     human = tasks.get(session, task_id)
     if human.team_id is not None:
         ids = org.team_member_ids(session, human.team_id)
         return sorted(org.get_user(session, i).username for i in ids)
     if human.role_id is None:
         return []
-    return sorted(u.username for u in org.users_with_role(session, human.role_id))
+    return sorted(u.username for u in org.users_with_role(session, human.role_id, now))
 
 
 def starters(session: Session, process_id: str, unit_code: str) -> list[str]:

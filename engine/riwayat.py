@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from engine import catalog, instances
 from engine.calendar import WorkCalendar, calendar_for
 from engine.demo import _pick_team
+from engine.lanes import unresolved_lanes
 from engine.waktu import Waktu
 from storage import calendar as calendar_store
 from storage import org
@@ -87,8 +88,9 @@ def _plan(session: Session, months: int, per_month: int, end: datetime,
     first = (end.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=31 * (months - 1))
              ).replace(day=1)
     for unit in org.list_units(session):
-        sops = [d for d in roots if d.meta.unit_kind == unit.kind]
-        if not sops:
+        sops = [d for d in roots if d.meta.unit_kind == unit.kind and not unresolved_lanes(
+            session, unit_id=unit.id, root=d, called=catalog.called_closure(session, d))]
+        if not sops:  # e.g. the demo Inspektorat: a Dinas-kind unit without the Dinas SOPs' jabatan
             continue
         month = first
         n = 0

@@ -58,6 +58,9 @@ class DemoUnit:
     kind: str
     timezone: str
     roles: tuple[DemoRole, ...]
+    jenis: str = ""
+    superiors: tuple[tuple[str, str], ...] = ()
+    """``(jabatan, its superior jabatan)`` pairs of the unit."""
 
 
 def _role(name: str, *users: tuple[str, str, str], aliases: tuple[str, ...] = ()) -> DemoRole:
@@ -98,6 +101,8 @@ BAGIAN_ORGANISASI = DemoUnit(
             ("sekretaris.organisasi", "Endang Purwaningsih, S.Sos.", "197701282003122004"),
         ),
     ),
+    superiors=(("Kasubag", "Kabag"), ("Kasubag AD", "Kabag"), ("Kasubag LN", "Kabag"), ("Kasubag Umum", "Kabag"),
+               ("Sekretaris", "Kabag"), ("Staf", "Kasubag"), ("Tim Penyusunan SAKIP", "Kasubag")),
 )
 
 DINAS_KOMINFO = DemoUnit(
@@ -152,6 +157,10 @@ DINAS_KOMINFO = DemoUnit(
         ),
         _role("Kasubag Umum", ("kasubag.umum.kominfo", "Baharuddin, S.Sos.", "197510301999031004")),
     ),
+    superiors=(("Sekretaris", "Kepala Dinas"), ("Kepala Bidang", "Kepala Dinas"), ("Kasubag Umum", "Sekretaris"),
+               ("Kepala Sub Bagian Perencanaan", "Sekretaris"), ("Kasi/Ka.Subag", "Kepala Bidang"),
+               ("Fungsional", "Kepala Bidang"), ("Staf", "Kasi/Ka.Subag"), ("Tim SAKIP", "Sekretaris"),
+               ("Tim Penyusun LAKIP", "Sekretaris")),
 )
 
 KECAMATAN_CONTOH = DemoUnit(
@@ -187,9 +196,27 @@ KECAMATAN_CONTOH = DemoUnit(
             "Kasubag Umum", ("kasubag.umum.kecamatan", "Siti Aminah, S.AP.", "198204032008012009")
         ),
     ),
+    superiors=(("Sekretaris", "Camat"), ("Tim", "Sekretaris"), ("Kasubag Evapor", "Sekretaris"),
+               ("Kasubag Umum", "Sekretaris"), ("Staf", "Kasubag Evapor")),
 )
 
-DEMO_UNITS: tuple[DemoUnit, ...] = (BAGIAN_ORGANISASI, DINAS_KOMINFO, KECAMATAN_CONTOH)
+INSPEKTORAT = DemoUnit(
+    code="inspektorat",
+    name="Inspektorat Kabupaten Contoh",
+    kind="dinas",  # an Inspektorat runs the SOPs written for a Dinas (Kepala SKPD)
+    timezone="Asia/Jakarta",  # WIB
+    jenis="Inspektorat",
+    roles=(
+        _role("Inspektur", ("inspektur.inspektorat", "Drs. Hotman Simanjuntak, M.Si., Ak.", "196811201995031002"),
+              aliases=("Kepala SKPD",)),
+        _role("Sekretaris", ("sekretaris.inspektorat", "Rosmawati, S.E., M.Ak.", "197512122001122003")),
+        _role("Staf", ("staf1.inspektorat", "Yogi Pratama, A.Md.", "199611272020121002"),
+              ("staf2.inspektorat", "Ni Luh Putu Sari, S.Ak.", "199702032021032004"), aliases=("Staff",)),
+    ),
+    superiors=(("Sekretaris", "Inspektur"), ("Staf", "Sekretaris")),
+)
+
+DEMO_UNITS: tuple[DemoUnit, ...] = (BAGIAN_ORGANISASI, DINAS_KOMINFO, KECAMATAN_CONTOH, INSPEKTORAT)
 
 
 @dataclass(frozen=True)
@@ -219,7 +246,7 @@ DEMO_ACCESS: tuple[DemoAccess, ...] = (
                (("analis_proses", "kecamatan-contoh"),)),
     # Auditors: an Inspektorat auditor (APIP) for every unit, a SAKIP evaluator for the Kecamatan.
     DemoAccess(DemoUser("auditor.inspektorat", "Dra. Lusiana Pardede, M.Ak.", "197303152000032002"),
-               "bagian-organisasi", (("auditor", None),)),
+               "inspektorat", (("auditor", None),)),
     DemoAccess(DemoUser("evaluator.kecamatan", "Barnabas Iek, S.E., M.Si.", "198209302008011005"),
                "kecamatan-contoh", (("auditor", "kecamatan-contoh"),)),
 )
@@ -245,6 +272,7 @@ def load_demo_org(session: Session) -> None:
                 user = _ensure_user(session, unit, demo_user)
                 if session.get(RoleMember, (user.id, role.id)) is None:
                     session.add(RoleMember(user_id=user.id, role_id=role.id))
+        _ensure_superiors(session, unit, demo_unit)
     units = {u.code: u for u in session.scalars(select(Unit))}
     for access in DEMO_ACCESS:
         user = _ensure_user(session, units[access.home], access.user)
@@ -276,10 +304,18 @@ def set_demo_passwords(
 def _ensure_unit(session: Session, demo: DemoUnit) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == demo.code))
     if unit is None:
-        unit = Unit(code=demo.code, name=demo.name, kind=demo.kind, timezone=demo.timezone)
+        unit = Unit(code=demo.code, name=demo.name, kind=demo.kind, timezone=demo.timezone,
+                    jenis=demo.jenis or demo.kind.capitalize())
         session.add(unit)
         session.flush()
     return unit
+
+
+def _ensure_superiors(session: Session, unit: Unit, demo: DemoUnit) -> None:
+    roles = {r.name: r for r in session.scalars(select(Role).where(Role.unit_id == unit.id))}
+    for name, superior in demo.superiors:
+        if roles[name].superior_role_id is None:
+            roles[name].superior_role_id = roles[superior].id
 
 
 def _ensure_role(session: Session, unit: Unit, demo: DemoRole) -> Role:

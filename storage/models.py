@@ -37,6 +37,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -44,6 +45,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "MAX_ID",
     "ACCESS_KINDS", "AUDIT_KINDS", "DRAFT_STATUSES", "INSTANCE_STATUSES", "LOGIN_OUTCOMES", "STUDIO_EVENT_KINDS",
+    "DESIGNATION_KINDS", "Designation", "OrgChange", "PasswordToken", "UNIT_JENIS",
     "TASK_STATES", "UNIT_KINDS", "AccessGrant", "AuditAccess", "AuditEvent", "AuditSeal", "Base", "CalendarCorrection",
     "Document", "HumanTask", "LoginAttempt", "LoginSession", "ProcessDefinition", "ProcessInstance", "Role",
     "RoleAlias", "RoleMember", "SopDraft", "StudioEvent", "Team", "TeamMember",
@@ -53,6 +55,9 @@ __all__ = [
 ]
 
 UNIT_KINDS = ("bagian", "dinas", "kecamatan")
+UNIT_JENIS = ("Bagian", "Dinas", "Badan", "Inspektorat", "Sekretariat", "Kantor", "Kecamatan", "Kelurahan")
+"""The kinds of office a unit may be (``Unit.jenis``), as regional-government law names them."""
+DESIGNATION_KINDS = ("plh", "plt")
 ACCESS_KINDS = ("administrator", "analis_proses", "auditor")
 INSTANCE_STATUSES = ("running", "completed", "error")
 LOGIN_OUTCOMES = ("success", "failure", "throttled")
@@ -61,7 +66,7 @@ AUDIT_KINDS = (
     "instance_started", "task_ready", "task_completed", "team_formed",
     "called_process_started", "called_process_completed", "instance_completed",
     "task_cancelled", "document_attached", "instance_migrated", "task_reminded", "task_escalated",
-    "timer_fired", "task_claimed", "task_released", "task_claim_reassigned",
+    "timer_fired", "task_claimed", "task_released", "task_claim_reassigned", "team_restaffed",
 )
 DRAFT_STATUSES = ("open", "deployed", "discarded")
 STUDIO_EVENT_KINDS = ("draft_created", "draft_saved", "draft_discarded", "deployed", "restored",
@@ -126,7 +131,13 @@ class Base(DeclarativeBase):
 
 
 class Unit(Base):
-    """An office running SOPs (a Bagian, a Dinas, a Kecamatan)."""
+    """An office running SOPs (a Bagian, a Dinas, a Kecamatan, an Inspektorat...).
+
+    ``kind`` is the family of SOPs it runs (:data:`UNIT_KINDS`); ``jenis`` the kind
+    of office as people name it (:data:`UNIT_JENIS`, migration 0009: an
+    Inspektorat or a Badan runs the SOPs written for a Dinas, a Kelurahan those of
+    a Kecamatan); ``parent_id`` the unit it belongs to.
+    """
 
     __tablename__ = "unit"
     __table_args__ = (CheckConstraint(_in_check("kind", UNIT_KINDS), name="kind"),)
@@ -136,6 +147,8 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. "Asia/Makassar"
+    jenis: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
 
 
 class User(Base):
@@ -149,6 +162,8 @@ class User(Base):
     nip: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))  # home unit
+    # an inactive user holds no lane and cannot log in (migration 0009)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class AccessGrant(Base):
@@ -235,6 +250,8 @@ class Role(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(128))
+    # the jabatan above this one (escalation, who may reassign; migration 0009)
+    superior_role_id: Mapped[int | None] = mapped_column(ForeignKey("role.id"))
 
 
 class RoleAlias(Base):
@@ -250,7 +267,10 @@ class RoleAlias(Base):
 
 
 class RoleMember(Base):
-    """A user holds a role."""
+    """A user holds a role, from ``start_date`` to ``end_date`` (both inclusive, NULL: open; migration 0009).
+
+    Dates are days in the unit's time zone.
+    """
 
     __tablename__ = "role_member"
     __table_args__ = (Index(None, "role_id"),)
@@ -261,6 +281,75 @@ class RoleMember(Base):
     role_id: Mapped[int] = mapped_column(
         ForeignKey("role.id", ondelete="CASCADE"), primary_key=True
     )
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class Designation(Base):
+    """A Plh or Plt of a jabatan: ``user_id`` performs the role's steps over a date range (migration 0009).
+
+    UU 30/2014 tentang Administrasi Pemerintahan, Pasal 14; SE Kepala BKN
+    1/SE/I/2021. ``kind`` is ``plh`` (Pelaksana Harian: the official is absent)
+    or ``plt`` (Pelaksana Tugas: the post is vacant). ``start_date``/``end_date``
+    are inclusive days in the unit's time zone; ``starts_at``/``ends_at`` the UTC
+    instants they begin and end (end exclusive), which the routing compares with.
+    """
+
+    __tablename__ = "designation"
+    __table_args__ = (
+        CheckConstraint(_in_check("kind", DESIGNATION_KINDS), name="kind"),
+        CheckConstraint("end_date >= start_date", name="range"),
+        Index(None, "role_id", "ends_at"),
+        Index(None, "user_id", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    designated_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrgChange(Base):
+    """One change of the organisation: who, what, before and after (JSON; migration 0009).
+
+    ``kind`` names the change (``unit_saved``, ``role_saved``, ``user_saved``,
+    ``membership_saved``, ``designation_created``, ``designation_ended``,
+    ``calendar_corrected``, ``employees_imported``, ``password_link_issued``...);
+    ``subject`` what it changed (``"unit:kecamatan-contoh"``, ``"user:budi"``).
+    """
+
+    __tablename__ = "org_change"
+    __table_args__ = (Index(None, "unit_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    before_json: Mapped[str] = mapped_column(Text)
+    after_json: Mapped[str] = mapped_column(Text)
+
+
+class PasswordToken(Base):
+    """A one-time set-password link: only the SHA-256 of its token is stored (migration 0009)."""
+
+    __tablename__ = "password_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
 
 class CalendarCorrection(Base):

@@ -4,20 +4,37 @@ A lane of a BPMN process names a Pelaksana as the SOP table names it ("Kasubag
 Evapor", "Staff"). :func:`resolve_role` maps that name to a role of the unit
 running the instance, by the role's own name or one of its aliases. A team lane
 (``<alur:lane team="true"/>``) is staffed per instance by :func:`create_team`.
+
+Who holds a role at an instant ``at`` (:func:`users_with_role`, :func:`roles_of`,
+:func:`acting_role_ids` — one rule, used by the inbox, the completion check,
+visibility and follow-ups):
+
+1. an *active* user whose membership covers the day of ``at`` in the unit's
+   time zone (``start_date``/``end_date`` inclusive, NULL open);
+2. the holder of a Plh or Plt designation of the role whose range covers ``at``
+   (``Designation.starts_at <= at < ends_at``). A Plh acts beside the official,
+   who keeps the steps in view (UU 30/2014 Pasal 14; SE Kepala BKN 1/SE/I/2021).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, CompoundSelect, case, delete, or_, select, union
 from sqlalchemy.orm import Session
 
 from storage.errors import InvalidTaskDataError, UnitNotFound, UserNotFound
-from storage.models import Role, RoleAlias, RoleMember, Team, TeamMember, Unit, User
+from storage.models import Designation, Role, RoleAlias, RoleMember, Team, TeamMember, Unit, User, utcnow
 
 __all__ = [
+    "acting_designation",
+    "INDONESIAN_ZONES",
+    "acting_role_ids",
+    "acting_roles_select",
     "create_team",
+    "local_day",
     "get_unit",
     "get_unit_by_code",
     "get_user",
@@ -28,6 +45,7 @@ __all__ = [
     "roles_of",
     "team_for",
     "team_member_ids",
+    "teams_of_instance",
     "unit_users",
     "users_with_role",
 ]
@@ -82,15 +100,81 @@ def list_units(session: Session) -> list[Unit]:
     return list(session.scalars(select(Unit).order_by(Unit.code)))
 
 
-def roles_of(session: Session, user_id: int) -> list[Role]:
-    """Return the roles ``user_id`` holds (in any unit), ordered by unit id then name."""
-    stmt = (
-        select(Role)
-        .join(RoleMember, RoleMember.role_id == Role.id)
-        .where(RoleMember.user_id == user_id)
-        .order_by(Role.unit_id, Role.name)
+def local_day(at: datetime, timezone: str) -> date:
+    """The calendar day of the aware instant ``at`` in the IANA zone ``timezone`` (a unit's WIB/WITA/WIT)."""
+    return at.astimezone(ZoneInfo(timezone)).date()
+
+
+def _covers(member: RoleMember, day: date) -> bool:
+    return ((member.start_date is None or member.start_date <= day)
+            and (member.end_date is None or day <= member.end_date))
+
+
+INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura")
+"""The IANA zones of WIB (Jakarta, Pontianak), WITA (Makassar) and WIT (Jayapura): the zones a unit may have."""
+
+
+def _day_in_unit_zone(moment: datetime) -> ColumnElement[date]:
+    """SQL: the day of ``moment`` in the zone of the joined ``unit`` row (UTC for a zone not listed)."""
+    whens = [(Unit.timezone == zone, local_day(moment, zone)) for zone in INDONESIAN_ZONES]
+    return case(*whens, else_=local_day(moment, "UTC"))
+
+
+def acting_roles_select(user_id: int, at: datetime | None = None) -> CompoundSelect:
+    """SQL selecting the ids of the roles ``user_id`` holds at ``at`` (default now) by the module's rule.
+
+    One statement (memberships whose days cover ``at`` in the role's unit zone,
+    UNION the designations in range), so the inbox stays one query.
+    """
+    moment = at or utcnow()
+    day = _day_in_unit_zone(moment)
+    members = (
+        select(RoleMember.role_id)
+        .join(Role, Role.id == RoleMember.role_id)
+        .join(Unit, Unit.id == Role.unit_id)
+        .join(User, User.id == RoleMember.user_id)
+        .where(RoleMember.user_id == user_id, User.active.is_(True),
+               or_(RoleMember.start_date.is_(None), RoleMember.start_date <= day),
+               or_(RoleMember.end_date.is_(None), RoleMember.end_date >= day))
     )
-    return list(session.scalars(stmt))
+    designated = (
+        select(Designation.role_id)
+        .join(User, User.id == Designation.user_id)
+        .where(Designation.user_id == user_id, User.active.is_(True),
+               Designation.starts_at <= moment, Designation.ends_at > moment)
+    )
+    return union(members, designated)
+
+
+def acting_role_ids(session: Session, user_id: int, at: datetime | None = None) -> set[int]:
+    """Ids of the roles ``user_id`` holds at ``at`` (default now) by the rule of this module."""
+    return set(session.scalars(acting_roles_select(user_id, at)))
+
+
+def acting_designation(session: Session, role_id: int, user_id: int,
+                       at: datetime | None = None) -> Designation | None:
+    """The Plh/Plt designation through which ``user_id`` holds ``role_id`` at ``at``, or None.
+
+    None also when the user holds the role as its official (a membership covering the day).
+    """
+    moment = at or utcnow()
+    member = session.get(RoleMember, (user_id, role_id))
+    if member is not None:
+        role = session.get(Role, role_id)
+        unit = session.get(Unit, role.unit_id) if role is not None else None
+        if unit is not None and _covers(member, local_day(moment, unit.timezone)):
+            return None
+    return session.scalar(
+        select(Designation).where(Designation.role_id == role_id, Designation.user_id == user_id,
+                                  Designation.starts_at <= moment, Designation.ends_at > moment))
+
+
+def roles_of(session: Session, user_id: int, at: datetime | None = None) -> list[Role]:
+    """Return the roles ``user_id`` holds at ``at`` (default now; in any unit), ordered by unit id then name."""
+    ids = acting_role_ids(session, user_id, at)
+    if not ids:
+        return []
+    return list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.unit_id, Role.name)))
 
 
 def normalize_role_name(name: str) -> str:
@@ -119,15 +203,24 @@ def resolve_role(session: Session, unit_id: int, lane_name: str) -> Role | None:
     return session.scalar(stmt)
 
 
-def users_with_role(session: Session, role_id: int) -> list[User]:
-    """Return the users holding ``role_id``, ordered by username."""
-    stmt = (
-        select(User)
-        .join(RoleMember, RoleMember.user_id == User.id)
-        .where(RoleMember.role_id == role_id)
-        .order_by(User.username)
-    )
-    return list(session.scalars(stmt))
+def users_with_role(session: Session, role_id: int, at: datetime | None = None) -> list[User]:
+    """Return the users holding ``role_id`` at ``at`` (default now) by the module's rule, ordered by username."""
+    moment = at or utcnow()
+    role = session.get(Role, role_id)
+    if role is None:
+        return []
+    day = local_day(moment, get_unit(session, role.unit_id).timezone)
+    members = session.execute(
+        select(User, RoleMember).join(RoleMember, RoleMember.user_id == User.id)
+        .where(RoleMember.role_id == role_id, User.active.is_(True))
+    ).all()
+    found = {u.id: u for u, m in members if _covers(m, day)}
+    designated = session.scalars(
+        select(User).join(Designation, Designation.user_id == User.id)
+        .where(Designation.role_id == role_id, Designation.starts_at <= moment, Designation.ends_at > moment,
+               User.active.is_(True)))
+    found.update((u.id, u) for u in designated)
+    return sorted(found.values(), key=lambda u: u.username)
 
 
 def unit_users(session: Session, unit_id: int) -> list[User]:
@@ -190,3 +283,8 @@ def team_member_ids(session: Session, team_id: int) -> set[int]:
     """Return the user ids of the members of ``team_id``."""
     stmt = select(TeamMember.user_id).where(TeamMember.team_id == team_id)
     return set(session.scalars(stmt))
+
+
+def teams_of_instance(session: Session, instance_id: int) -> list[Team]:
+    """The teams formed in an instance, by lane name."""
+    return list(session.scalars(select(Team).where(Team.instance_id == instance_id).order_by(Team.lane_name)))

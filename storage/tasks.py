@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from storage import org
 from storage.errors import TaskAlreadyCompleted, TaskNotFound
-from storage.models import HumanTask, RoleMember, TeamMember
+from storage.models import HumanTask, TeamMember
 
 __all__ = [
     "add_ready",
@@ -172,11 +173,13 @@ def inbox(
     *,
     process_id: str | None = None,
     limit: int | None = None,
+    at: datetime | None = None,
 ) -> list[HumanTask]:
-    """Return the ready tasks ``user_id`` may complete, most urgent first.
+    """Return the ready tasks ``user_id`` may complete at ``at`` (default now), most urgent first.
 
-    A task is in the inbox when its lane's role is one the user holds, or its
-    team lane has the user as a member. Ordered by ``due_at`` (tasks without a
+    A task is in the inbox when its lane's role is one the user holds at ``at``
+    (``storage.org.acting_role_ids``: dated memberships, Plh/Plt designations), or
+    its team lane has the user as a member. Ordered by ``due_at`` (tasks without a
     Waktu last), then ``ready_at``. One query: a UNION ALL of two index lookups
     (``ix_human_task_inbox_role``/``ix_human_task_inbox_team``) that read the
     rows themselves, ordered and limited as a whole; a task has a role or a team,
@@ -185,26 +188,29 @@ def inbox(
     active instances.)
     """
     no_due = HumanTask.due_at.is_(None).label("no_due")
-    compound = union_all(*_inbox_selects(user_id, process_id, cast("Select[Any]", select(HumanTask, no_due)))).order_by(
+    compound = union_all(*_inbox_selects(user_id, process_id, cast("Select[Any]", select(HumanTask, no_due)),
+                                         at)).order_by(
         *(literal_column(name) for name in ("no_due", "due_at", "ready_at", "id")))
     if limit is not None:
         compound = compound.limit(limit)
     return list(session.scalars(select(HumanTask).from_statement(compound)))
 
 
-def count_inbox(session: Session, user_id: int, *, process_id: str | None = None) -> int:
+def count_inbox(session: Session, user_id: int, *, process_id: str | None = None,
+                at: datetime | None = None) -> int:
     """Return how many tasks :func:`inbox` would return without a limit (one query, index-only counts)."""
-    found = union_all(*_inbox_selects(user_id, process_id, select(literal_column("1").label("one")))).subquery()
+    found = union_all(*_inbox_selects(user_id, process_id, select(literal_column("1").label("one")), at)).subquery()
     return session.scalar(select(func.count()).select_from(found)) or 0
 
 
-def _inbox_selects(user_id: int, process_id: str | None, base: Select[Any]) -> tuple[Select[Any], Select[Any]]:
-    """``base`` narrowed to the ready tasks of the user's roles, and to those of their teams.
+def _inbox_selects(user_id: int, process_id: str | None, base: Select[Any],
+                   at: datetime | None = None) -> tuple[Select[Any], Select[Any]]:
+    """``base`` narrowed to the ready tasks of the roles the user holds at ``at``, and to those of their teams.
 
     Two index lookups rather than one "role_id IN (...) OR team_id IN (...)":
     SQLite cannot use an index for each side of the OR and would read every ready task.
     """
-    my_roles = select(RoleMember.role_id).where(RoleMember.user_id == user_id)
+    my_roles = org.acting_roles_select(user_id, at)
     my_teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
     found = (base.where(HumanTask.state == "ready", HumanTask.role_id.in_(my_roles)),
              base.where(HumanTask.state == "ready", HumanTask.team_id.in_(my_teams)))

@@ -313,3 +313,23 @@ def test_deploy_of_templates_keeps_a_newer_studio_version_unless_forced(tmp_path
     forced = deploy("--paksa")
     assert forced.returncode == 0, forced.stderr
     assert f"{PROCESS_ID} v3 (baru)" in forced.stdout and "DIBIARKAN" not in forced.stdout
+
+
+def test_organisasi_impor_dry_run_then_apply_then_nothing(alur: Run, tmp_path: Path) -> None:
+    path = tmp_path / "pegawai.csv"
+    path.write_text("NIP,Nama,Jabatan,Unit Kerja\n"
+                    "196811201995031002,\"Drs. Hotman Simanjuntak, M.Si., Ak.\",Inspektur,inspektorat\n"
+                    "197512122001122003,\"Rosmawati, S.E., M.Ak.\",Sekretaris,inspektorat\n"
+                    "199611272020121002,\"Yogi Pratama, A.Md.\",Staf,inspektorat\n"
+                    "199702032021032004,\"Ni Luh Putu Sari, S.Ak.\",Staf,inspektorat\n"
+                    "199901012022031001,Andi Baru,Staff,inspektorat\n", encoding="utf-8")
+    preview = alur("organisasi", "impor", str(path))
+    assert preview.returncode == 0, preview.stderr
+    assert "Pratinjau: 5 baris, 1 ditambah, 0 diubah, 1 dinonaktifkan, 0 masalah" in preview.stdout
+    assert "+ 199901012022031001 Andi Baru: jabatan: Staf" in preview.stdout
+    applied = _json(alur("organisasi", "impor", str(path), "--terapkan", "--json"))
+    assert applied["applied"] is True and [c["nip"] for c in applied["added"]] == ["199901012022031001"]  # type: ignore[index]
+    again = alur("organisasi", "impor", str(path))
+    assert "0 ditambah, 0 diubah, 0 dinonaktifkan" in again.stdout
+    refused = alur("organisasi", "impor", str(tmp_path / "tidak-ada.csv"))
+    assert refused.returncode != 0

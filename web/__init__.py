@@ -101,13 +101,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cases,
         claims,
         db,
+        designations,
         documents,
         errors,
         i18n,
         inbox,
         instances,
         notifications,
+        org_admin,
+        org_import,
         password,
+        password_links,
         sop_dokumen,
         sop_import,
         studio,
@@ -155,6 +159,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     password.init_app(app)
     admin.init_app(app)
     admin_policy.init_app(app)
+    org_admin.init_app(app)
+    org_import.init_app(app)
+    password_links.init_app(app)
+    designations.init_app(app)
     inbox.init_app(app)
     app.register_blueprint(instances.bp)
     app.register_blueprint(tasks.bp)

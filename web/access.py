@@ -26,6 +26,7 @@ from engine import audit, instances, visibility
 from engine.views import TaskView
 from storage.errors import TaskNotFound
 from web.accounts import Account
+from web.auth import now
 
 __all__ = ["may_act", "refuse", "require_instance", "require_task"]
 
@@ -41,7 +42,7 @@ def refuse(account: Account, what: str, key: object) -> NoReturn:
 
 def may_act(session: Session, account: Account, task_id: str) -> bool:
     """Whether ``account`` holds the lane of task ``task_id`` (may complete it while it is ready)."""
-    return account.username in instances.candidates(session, task_id)
+    return account.username in instances.candidates(session, task_id, now())
 
 
 def require_task(session: Session, account: Account, task_id: str) -> TaskView:

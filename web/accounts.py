@@ -114,7 +114,8 @@ def authenticate(session: Session, username: str, password: str) -> Account | No
 
     Unknown users, users without a password and names with control characters
     cost one hash verification too, so response time does not tell which
-    usernames exist. The account has no session yet (:func:`log_in`).
+    usernames exist. An inactive user (``User.active``, issue 9) cannot log in.
+    The account has no session yet (:func:`log_in`).
     """
     name = username.strip()
     user: User | None = None
@@ -125,7 +126,7 @@ def authenticate(session: Session, username: str, password: str) -> Account | No
             user = None
     if not _verify(user.password_hash if user is not None else None, password) or user is None:
         return None
-    return _account(session, user)
+    return _account(session, user) if user.active else None
 
 
 def check_password(session: Session, user_id: int, password: str) -> bool:
@@ -147,7 +148,7 @@ def load_account(session: Session, login_id: str, now: datetime) -> Account | No
     if not user_id.isdigit() or not token:
         return None
     user = logins.session_user(session, token, now)
-    if user is None or user.id != int(user_id):
+    if user is None or user.id != int(user_id) or not user.active:
         return None
     return _account(session, user, token)
 

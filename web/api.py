@@ -41,6 +41,7 @@ from web import cases as cases_web
 from web import openapi
 from web.access import may_act, refuse, require_instance, require_task
 from web.accounts import people, unit_members
+from web.auth import now as clock_now
 from web.db import transaction
 from web.errors import api_error
 from web.instances import startable
@@ -229,8 +230,8 @@ def inbox() -> ResponseReturnValue:
         raise InvalidRequest(problems)
     limit = int(raw_limit)
     with transaction() as session:
-        tasks = instances.inbox(session, current_user.username, process_id=sop, limit=limit)
-        total = instances.inbox_count(session, current_user.username, process_id=sop)
+        tasks = instances.inbox(session, current_user.username, process_id=sop, limit=limit, now=clock_now())
+        total = instances.inbox_count(session, current_user.username, process_id=sop, now=clock_now())
     now = datetime.now(UTC)
     return jsonify(tasks=[_task_json(t, now) for t in tasks], total=total, limit=limit, sop=sop)
 

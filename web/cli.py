@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -209,7 +209,8 @@ def history(instance_id: int, as_json: bool) -> None:
     def lines() -> Iterator[str]:
         zone = _unit_zones()[unit_code]
         for e in entries:
-            yield (f"{_fmt(e.occurred_at, zone)}  {e.kind:<26} {e.actor or '-':<24} "
+            actor = (e.actor or "-") + (f" selaku {acting}" if (acting := audit.acting_label(e.data)) else "")
+            yield (f"{_fmt(e.occurred_at, zone)}  {e.kind:<26} {actor:<24} "
                    f"{e.step_name or e.process_id or ''}"
                    + (f"  [{e.keputusan}]" if e.keputusan else "") + (f"  «{e.catatan}»" if e.catatan else ""))
 
@@ -266,6 +267,41 @@ def akses_cabut(username: str, kind: str, unit_code: str | None) -> None:
     if not removed:
         raise click.ClickException(f"{username} tidak memegang {access.describe([(kind, unit_code)])}.")
     click.echo(f"{username}: {access.describe([(kind, unit_code)])} dicabut.")
+
+
+@main.group()
+def organisasi() -> None:
+    """Data organisasi: impor pegawai dari ekspor sistem kepegawaian."""
+
+
+@organisasi.command("impor")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--terapkan", is_flag=True, help="Terapkan perubahan (tanpa ini: hanya pratinjau).")
+@_json_option
+def organisasi_impor(file: Path, terapkan: bool, as_json: bool) -> None:
+    """Bandingkan FILE (CSV/XLSX: NIP, Nama, Jabatan, Unit Kerja) dengan data organisasi; --terapkan menerapkannya."""
+    from engine import employee_import
+
+    with _database() as database, database.transaction() as session:
+        rows = employee_import.read_rows(file.name, file.read_bytes())
+        result = employee_import.plan(session, rows)
+        if terapkan:
+            employee_import.apply(session, result, by_id=None, now=datetime.now(UTC))
+    payload = {"applied": terapkan, "rows": result.rows, "problems": result.problems,
+               **{k: [{"nip": c.nip, "nama": c.name, "perubahan": list(c.what)} for c in getattr(result, k)]
+                  for k in ("added", "changed", "deactivated")}}
+
+    def lines() -> Iterator[str]:
+        yield (f"{'Diterapkan' if terapkan else 'Pratinjau'}: {result.rows} baris, {len(result.added)} ditambah, "
+               f"{len(result.changed)} diubah, {len(result.deactivated)} dinonaktifkan, "
+               f"{len(result.problems)} masalah")
+        for label, items in (("+", result.added), ("~", result.changed), ("-", result.deactivated)):
+            for c in items:
+                yield f"  {label} {c.nip} {c.name}: {'; '.join(c.what)}"
+        for problem in result.problems:
+            yield f"  ! {problem}"
+
+    _emit(as_json, payload, lines)
 
 
 @main.command()

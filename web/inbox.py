@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from engine import catalog, followups, instances, notifications
+from web.auth import now
 from web.db import transaction
 
 __all__ = ["bp", "init_app"]
@@ -30,7 +31,7 @@ def _nav_count() -> dict[str, int | None]:
     if not current_user.is_authenticated:
         return {"nav_inbox_count": None, "nav_unread_count": None}
     with transaction() as session:
-        return {"nav_inbox_count": instances.inbox_count(session, current_user.username),
+        return {"nav_inbox_count": instances.inbox_count(session, current_user.username, now=now()),
                 "nav_unread_count": notifications.unread_count(session, current_user.username)}
 
 
@@ -48,8 +49,8 @@ def index() -> ResponseReturnValue:
         chosen = request.args.get("sop") or None
         if chosen not in {pid for pid, _ in sops}:
             chosen = None
-        tasks = instances.inbox(session, current_user.username, process_id=chosen)
-        total = instances.inbox_count(session, current_user.username, process_id=chosen)
+        tasks = instances.inbox(session, current_user.username, process_id=chosen, now=now())
+        total = instances.inbox_count(session, current_user.username, process_id=chosen, now=now())
         escalated = followups.escalated_task_ids(session, [(t.id, t.instance_id) for t in tasks])
     mine = [t for t in tasks if t.claimed_by == current_user.username]  # tasks/_claim.html: "Saya kerjakan"
     return render_template("inbox/index.html", tasks=[t for t in tasks if t.claimed_by != current_user.username],

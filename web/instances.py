@@ -22,11 +22,13 @@ from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from engine import audit, catalog, documents, instances, sop
+from engine import restaff as restaffing
 from engine.catalog import Definition
-from storage.errors import InvalidFieldError, InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
+from storage.errors import AlurError, InvalidFieldError, InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
 from web import diagram
 from web.access import refuse, require_instance
 from web.accounts import Account, people
+from web.auth import now
 from web.db import transaction
 from web.errors import status_for
 
@@ -118,7 +120,7 @@ def start(process_id: str) -> ResponseReturnValue:
             with transaction() as session:
                 view = instances.start_instance(
                     session, process_id=process_id, unit_code=form.unit.data, title=form.title.data,
-                    username=current_user.username, input_data=letter)
+                    username=current_user.username, input_data=letter, now=now())
                 first = next((t.id for t in view.ready_tasks
                               if current_user.username in instances.candidates(session, t.id)), None)
         except InvalidFieldError as exc:  # e.g. a control character: shown at its field
@@ -156,10 +158,13 @@ def show(instance_id: int) -> ResponseReturnValue:
         history = instances.history_of(session, instance_id)
         runs = audit.step_runs(session, instance_id)
         mine = {t.id for t in view.ready_tasks
-                if current_user.username in instances.candidates(session, t.id)}
+                if current_user.username in instances.candidates(session, t.id, now())}
         names = people(session, {e.actor for e in history if e.actor})
         sop_names = {d.process_id: d.name for d in catalog.list_latest(session)}
         docs = documents.documents_of(session, instance_id)
+        unheld = instances.unheld_ready_tasks(session, instance_id, now())
+        restaff = (restaffing.teams_of(session, instance_id)
+                   if restaffing.may_restaff(session, current_user.id, instance_id, now()) else [])
     started = next((e for e in history if e.kind == "instance_started"), None)
     letter = started.data.get("input", {}) if started is not None else {}
     filters = {k: request.args.get(k, "").strip() for k in ("jenis", "langkah", "oleh")}
@@ -170,6 +175,27 @@ def show(instance_id: int) -> ResponseReturnValue:
     steps = sorted({(e.step_id, e.step_name) for e in history if e.step_id and e.step_name}, key=lambda s: s[1])
     return render_template("instances/show.html", instance=view, history=history, mine=mine,
                            names=names, sop_names=sop_names, letter=letter, documents=docs, runs=runs,
-                           log=log, filters=filters, steps=steps,
+                           log=log, filters=filters, steps=steps, acting_label=audit.acting_label, unheld=unheld,
+                           restaff=restaff,
                            actors=sorted({e.actor for e in history if e.actor}))
 
+
+
+@bp.post("/proses/<id:instance_id>/tim")
+@login_required
+def restaff(instance_id: int) -> ResponseReturnValue:
+    """The unit head names a team lane's members anew (``engine.restaff``); 404 for anyone else."""
+    lane = (request.form.get("lajur") or "").strip()
+    members = (request.form.get("anggota") or "").split(",")
+    with transaction() as session:
+        require_instance(session, current_user, instance_id)
+        try:
+            with session.begin_nested():
+                restaffing.restaff_team(session, instance_id, lane, members, by=current_user.username, now=now())
+        except PermissionDeniedError:
+            refuse(current_user, "instance", instance_id)
+        except AlurError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for(".show", instance_id=instance_id))
+    flash(_("Anggota tim %(lane)s diganti.", lane=lane), "success")
+    return redirect(url_for(".show", instance_id=instance_id))

@@ -39,6 +39,7 @@ from storage.errors import (
 )
 from web.access import may_act, refuse, require_task
 from web.accounts import people, unit_members
+from web.auth import now
 from web.db import transaction
 from web.documents import max_bytes, read_upload
 from web.errors import status_for
@@ -159,7 +160,7 @@ def _complete(task: TaskView, form: TaskForm) -> int | None:
         with transaction() as session:
             instances.complete_task(
                 session, task.id, username=current_user.username, keputusan=form.keputusan,
-                catatan=form.catatan.data, team=form.tim.data if "tim" in form._fields else None)
+                catatan=form.catatan.data, team=form.tim.data if "tim" in form._fields else None, now=now())
             if upload is not None:
                 documents.attach(session, task.id, username=current_user.username, filename=upload.filename,
                                  data=upload.data, max_bytes=max_bytes())

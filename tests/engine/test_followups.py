@@ -105,7 +105,7 @@ def scene(alur_db: Database, smtp: tuple[_Inbox, int]) -> Scene:
                         worker_lease_seconds=60)
     result = Scene(alur_db, settings, Clock(), inbox)
     with alur_db.transaction() as session:
-        for name in ("tim1.kecamatan", "staf1.kecamatan", "camat.contoh"):
+        for name in ("tim1.kecamatan", "staf1.kecamatan", "camat.contoh", "sekretaris.kecamatan"):
             notifications.set_preference(session, name, email=f"{name}@kab-contoh.go.id", mode="immediate")
         view = instances.start_instance(session, process_id="sop_pelaporan_kinerja_kecamatan", unit_code=UNIT,
                                         title="Laporan Kinerja Triwulan IV", username="tim1.kecamatan", now=T0)
@@ -149,12 +149,14 @@ def test_step_left_past_its_due_time_is_reminded_then_escalated_once(scene: Scen
     reminded = scene.events("task_reminded")
     assert [e.data["stage"] for e in reminded] == ["share", "due"]
     (escalated,) = scene.events("task_escalated")
-    assert escalated.data["recipients"] == ["camat.contoh"] and escalated.human_task_id == scene.task_id
+    # the Tim's superior jabatan in the demo Kecamatan is the Sekretaris (role.superior_role_id)
+    assert escalated.data["recipients"] == ["sekretaris.kecamatan"] and escalated.human_task_id == scene.task_id
     assert escalated.data["overdue_minutes"] >= 450
     escalation_mail = [m for m in scene.inbox.messages if "Eskalasi" in str(m["Subject"])]
-    assert len(escalation_mail) == 1 and escalation_mail[0]["To"] == "camat.contoh@kab-contoh.go.id"
+    assert len(escalation_mail) == 1 and escalation_mail[0]["To"] == "sekretaris.kecamatan@kab-contoh.go.id"
     with scene.database.transaction() as session:
-        assert notifications.unread_count(session, "camat.contoh") == 1
+        assert notifications.unread_count(session, "sekretaris.kecamatan") == 1
+        assert notifications.unread_count(session, "camat.contoh") == 0
         assert [n.kind for n in notifications.list_for(session, "tim1.kecamatan")] == [
             "task_due", "task_reminder", "task_ready"]
         assert followups.escalated_task_ids(session, [(scene.task_id, escalated.instance_id)]) == {scene.task_id}

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine import instances
@@ -309,7 +309,11 @@ def test_start_is_refused_and_nothing_is_stored(alur_db, kwargs, error) -> None:
 def test_start_is_refused_when_the_unit_cannot_fill_a_lane(alur_db) -> None:
     with alur_db.transaction() as session:
         unit = org.get_unit_by_code(session, "kecamatan-contoh")
-        session.execute(delete(Role).where(Role.unit_id == unit.id, Role.name == "Kasubag Evapor"))
+        gone = org.resolve_role(session, unit.id, "Kasubag Evapor")
+        assert gone is not None
+        # a jabatan that is another's superior cannot be deleted (NO ACTION): detach its subordinates first
+        session.execute(update(Role).where(Role.superior_role_id == gone.id).values(superior_role_id=None))
+        session.execute(delete(Role).where(Role.id == gone.id))
     with pytest.raises(InvalidTaskDataError, match="Kasubag Evapor"), alur_db.transaction() as session:
         instances.start_instance(session, process_id="sop_perencanaan_kinerja_kecamatan",
                                  unit_code="kecamatan-contoh", title="Rencana Kinerja 2027", username="camat.contoh")

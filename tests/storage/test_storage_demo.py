@@ -31,7 +31,7 @@ def test_demo_is_idempotent(session: Session) -> None:
     load_demo_org(session)
     assert not session.new and not session.dirty
     assert _snapshot(session) == before
-    assert len(before["unit"]) == 3
+    assert len(before["unit"]) == 4
 
 
 def test_units_and_time_zones(demo_session: Session) -> None:
@@ -40,6 +40,7 @@ def test_units_and_time_zones(demo_session: Session) -> None:
         "bagian-organisasi": ("bagian", "Asia/Jakarta"),
         "dinas-kominfo": ("dinas", "Asia/Makassar"),
         "kecamatan-contoh": ("kecamatan", "Asia/Jayapura"),
+        "inspektorat": ("dinas", "Asia/Jakarta"),  # jenis Inspektorat, running the Dinas SOPs
     }
 
 

@@ -38,7 +38,7 @@ def test_units_by_id_and_code(demo_session: Session) -> None:
 
 def test_list_units_ordered_by_code(demo_session: Session) -> None:
     codes = [u.code for u in org.list_units(demo_session)]
-    assert codes == ["bagian-organisasi", "dinas-kominfo", "kecamatan-contoh"]
+    assert codes == ["bagian-organisasi", "dinas-kominfo", "inspektorat", "kecamatan-contoh"]
 
 
 @pytest.mark.parametrize(

@@ -217,3 +217,19 @@ def test_studio_rights_for_every_demo_user(app: Flask, database: Database) -> No
         for process_id, editors in STUDIO_EDITORS.items():
             made = {d.created_by for d in drafts.open_drafts(session, process_id)}
             assert made == editors, process_id  # refused requests stored nothing
+
+
+def test_an_administrator_is_not_an_auditor_and_acts_on_no_task(app: Flask, database: Database, start) -> None:
+    """Issue 9: the administrator grant opens the organisation pages only — no instance, no task, no completion."""
+    scene = _scene(database, start, "kecamatan-contoh")
+    client, token = _login(app, "admin.alur")
+    assert client.get("/admin/organisasi/").status_code == 200
+    assert client.get(f"/proses/{scene.instance_id}").status_code == 404
+    assert client.get(f"/tugas/{scene.ready_task}").status_code == 404
+    assert client.post(f"/tugas/{scene.ready_task}", data={"csrf_token": token, "selesai": "Selesai",
+                                                          "setuju": "Setuju"}).status_code == 404
+    assert client.get("/audit").status_code in (200, 404)
+    assert f"/proses/{scene.instance_id}" not in client.get("/audit").get_data(as_text=True)
+    with database.transaction() as session:
+        assert [t.id for t in instances.get_instance(session, scene.instance_id).ready_tasks] == [scene.ready_task]
+        assert "admin.alur" not in instances.candidates(session, scene.ready_task)

@@ -94,11 +94,11 @@ def test_inbox_marks_an_escalated_step(client: FlaskClient, auth, start, databas
     row = row[:row.index("</tr>")]
     assert "Dieskalasi" in row and "Terlambat" in row
     auth.logout()
-    auth.login("camat.contoh")
+    auth.login("sekretaris.kecamatan")  # the superior jabatan of the Tim in the demo Kecamatan (issue 9)
     listing = client.get("/notifikasi").get_data(as_text=True)
     assert 'data-kind="task_escalated"' in listing and "Eskalasi" in listing
     history = client.get(f"/proses/{view.id}").get_data(as_text=True)
-    assert 'data-kind="task_escalated"' in history and "camat.contoh" in history
+    assert 'data-kind="task_escalated"' in history and "sekretaris.kecamatan" in history
     assert client.get(f"/tugas/{view.ready_tasks[0].id}").status_code == 200  # the escalation's link opens
     auth.logout()
     auth.login("staf1.kecamatan")  # neither holder nor superior

@@ -1,0 +1,129 @@
+"""Plh / Plt designations (``/penunjukan``): the official, the superior or an administrator designates.
+
+The rules (who may designate, no self or overlapping designations) are those of
+``engine.designations``; this page lists the jabatan the user may designate for,
+the designations of their units, and ends one early.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import DateField, SelectField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+from engine import designations
+from engine.access import ADMINISTRATOR
+from storage import org
+from storage.errors import AlurError
+from storage.models import Designation, Role, Unit, User
+from web.access import refuse
+from web.auth import now
+from web.db import transaction
+from web.errors import status_for
+
+__all__ = ["DesignationForm", "bp", "init_app"]
+
+bp = Blueprint("designations", __name__)
+
+
+class DesignationForm(FlaskForm):
+    """Jabatan, designee, Plh or Plt, dates, reason."""
+
+    jabatan = SelectField(_l("Jabatan"), validators=[InputRequired()], choices=[])
+    pelaksana = SelectField(_l("Ditunjuk"), validators=[InputRequired()], choices=[])
+    jenis = SelectField(_l("Jenis"), choices=[("plh", _l("Plh (Pelaksana Harian)")),
+                                              ("plt", _l("Plt (Pelaksana Tugas)"))])
+    mulai = DateField(_l("Mulai"), validators=[InputRequired(_l("Isi tanggal mulai."))])
+    selesai = DateField(_l("Selesai"), validators=[InputRequired(_l("Isi tanggal selesai."))])
+    alasan = StringField(_l("Alasan (mis. cuti tahunan, dinas luar)"), validators=[
+        InputRequired(_l("Isi alasan penunjukan.")), Length(max=500)])
+    submit = SubmitField(_l("Tunjuk"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the page on ``app``."""
+    app.register_blueprint(bp)
+
+
+def _designable(session: Session) -> list[tuple[Role, Unit]]:
+    """The jabatan the current user may designate a Plh/Plt for, with their units."""
+    user = org.get_user(session, current_user.id)
+    units = {r.unit_id for r in org.roles_of(session, user.id, now())}
+    units |= {u.id for u in org.list_units(session) if current_user.grants.covers(ADMINISTRATOR, u.code)}
+    rows = session.execute(select(Role, Unit).join(Unit, Unit.id == Role.unit_id).where(Unit.id.in_(units))
+                           .order_by(Unit.name, Role.name)).all()
+    return [(r, u) for r, u in rows if designations.may_designate(session, user, r, now())]
+
+
+def _page(session: Session, form: DesignationForm | None = None, status: int = 200) -> ResponseReturnValue:
+    roles = _designable(session)
+    if not roles:
+        refuse(current_user, "page", "penunjukan")
+    form = form or DesignationForm()
+    form.jabatan.choices = [(str(r.id), f"{r.name} — {u.name}") for r, u in roles]
+    units = sorted({u.id: u for _, u in roles}.values(), key=lambda u: u.name)
+    people = sorted({p.id: p for u in units for p in org.unit_users(session, u.id) if p.active}.values(),
+                    key=lambda p: p.full_name)
+    form.pelaksana.choices = [(p.username, f"{p.full_name} ({p.username})") for p in people]
+    listed = [(u, designations.designations_of_unit(session, u.code)) for u in units]
+    return render_template("designations/page.html", form=form, listed=listed), status
+
+
+@bp.get("/penunjukan")
+@login_required
+def page() -> ResponseReturnValue:
+    """The form and the designations of the user's units (404 for a user who may designate for none)."""
+    with transaction() as session:
+        return _page(session)
+
+
+@bp.post("/penunjukan")
+@login_required
+def create() -> ResponseReturnValue:
+    """Designate a Plh/Plt; 422 with the reason when refused (nothing stored)."""
+    form = DesignationForm()
+    with transaction() as session:
+        roles = {str(r.id): (r, u) for r, u in _designable(session)}
+        if not roles:
+            refuse(current_user, "page", "penunjukan")
+        form.jabatan.choices = [(k, k) for k in roles]
+        form.pelaksana.choices = [(u, u) for u in session.scalars(select(User.username).where(User.active))]
+        if not form.validate_on_submit():
+            return _page(session, form, 422)
+        role, unit = roles[form.jabatan.data or ""]
+        try:
+            with session.begin_nested():
+                made = designations.designate(
+                    session, unit_code=unit.code, role_name=role.name, holder=form.pelaksana.data or "",
+                    kind=form.jenis.data or "", start=form.mulai.data, end=form.selesai.data,
+                    by=current_user.username, reason=form.alasan.data or "", now=now())
+        except AlurError as exc:
+            flash(str(exc), "danger")
+            return _page(session, form, status_for(exc))
+    flash(_("%(name)s ditunjuk sebagai %(label)s.", name=made.holder_name,
+            label=designations.label(made.kind, made.role)), "success")
+    return redirect(url_for(".page"))
+
+
+@bp.post("/penunjukan/<id:designation_id>/akhiri")
+@login_required
+def end(designation_id: int) -> ResponseReturnValue:
+    """End a designation now (404 when the user may not)."""
+    with transaction() as session:
+        row = session.get(Designation, designation_id)
+        if row is None:
+            refuse(current_user, "designation", designation_id)
+        try:
+            with session.begin_nested():
+                designations.end_designation(session, designation_id, by=current_user.username, now=now())
+        except AlurError:
+            refuse(current_user, "designation", designation_id)
+    flash(_("Penunjukan diakhiri."), "success")
+    return redirect(url_for(".page"))
