@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from engine import claims, instances
+from engine import claims, instances, organisation
 from engine.database import Database, open_database
 from engine.settings import Settings
 from storage import chain, org
@@ -168,3 +169,31 @@ def test_two_simultaneous_claims_one_wins(database: Database) -> None:
         with database.transaction() as session:
             assert session.get(HumanTask, task_id).assignee_id == org.get_user_by_username(
                 session, wins[0].by or "").id
+
+
+def test_a_claimer_who_loses_the_lane_releases_the_claim(alur_db: Database) -> None:
+    """Issue 9 meets claiming: deactivating the claimer releases the claim at once (recorded,
+    without an actor); a claim whose holder lost the lane otherwise blocks nobody."""
+    task_id = _start(alur_db)
+    with alur_db.transaction() as session:
+        claims.claim(session, task_id, username="tim1.kecamatan")
+        tim1 = org.get_user_by_username(session, "tim1.kecamatan")
+        organisation.save_user(session, "tim1.kecamatan", full_name=tim1.full_name, nip=tim1.nip, active=False,
+                               by_id=org.get_user_by_username(session, "admin.alur").id, now=datetime.now(UTC))
+    assert _kinds(alur_db, task_id) == ["task_ready", "task_claimed", "task_released"]
+    with alur_db.transaction() as session:
+        assert claims.claim_of(session, task_id, "tim2.kecamatan").can_claim
+        instances.complete_task(session, task_id, username="tim2.kecamatan")
+
+
+def test_a_claim_left_by_someone_no_longer_holding_the_lane_blocks_nobody(alur_db: Database) -> None:
+    task_id = _start(alur_db)
+    with alur_db.transaction() as session:
+        claims.claim(session, task_id, username="tim1.kecamatan")
+        tim1 = org.get_user_by_username(session, "tim1.kecamatan")
+        tim1.active = False  # behind the organisation pages' back: no hook ran
+    with alur_db.transaction() as session:
+        view = claims.claim_of(session, task_id, "tim2.kecamatan")
+        assert view.by is None and view.can_claim
+        instances.complete_task(session, task_id, username="tim2.kecamatan")
+    assert _kinds(alur_db, task_id) == ["task_ready", "task_claimed", "task_released", "task_completed"]
