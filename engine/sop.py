@@ -77,11 +77,14 @@ class Pengesahan:
 
     ``nip`` is the 18-digit Nomor Induk Pegawai (PP 17/2020 on civil-service
     management); each field is ``None`` where the diagram leaves it out.
+    ``elektronik`` (``tandaTangan="elektronik"``): signed with an electronic
+    certificate (UU 11/2008 ITE Pasal 11, PP 71/2019) rather than by hand.
     """
 
     jabatan: str | None = None
     nama: str | None = None
     nip: str | None = None
+    elektronik: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,8 @@ def read_process_meta(process: etree._Element) -> ProcessMeta:
         tanggal_pembuatan=_attr(sop, "tanggalPembuatan"),
         tanggal_revisi=_attr(sop, "tanggalRevisi"),
         tanggal_efektif=_attr(sop, "tanggalEfektif"),
-        disahkan_oleh=Pengesahan(_attr(signer, "jabatan"), _attr(signer, "nama"), _attr(signer, "nip"))
+        disahkan_oleh=Pengesahan(_attr(signer, "jabatan"), _attr(signer, "nama"), _attr(signer, "nip"),
+                                 _attr(signer, "tandaTangan") == "elektronik")
         if signer is not None else None,
         working_time_timers=tuple(sorted(
             e.getparent().getparent().get("id")
@@ -191,7 +195,8 @@ def identity_problems(process: etree._Element) -> list[tuple[etree._Element, str
     Returns ``(element, message)`` pairs, empty when all is well: a date
     attribute (``tanggalPembuatan``, ``tanggalRevisi``, ``tanggalEfektif``) that
     is not a real calendar date written ``YYYY-MM-DD``, a NIP of
-    ``alur:disahkanOleh`` that is not 18 digits, or a second ``alur:disahkanOleh``.
+    ``alur:disahkanOleh`` that is not 18 digits, a ``tandaTangan`` other than
+    ``basah``/``elektronik``, or a second ``alur:disahkanOleh``.
     Messages are Bahasa Indonesia first, then English.
     """
     sop = process.find("bpmn:extensionElements/alur:sop", _NS)
@@ -210,6 +215,10 @@ def identity_problems(process: etree._Element) -> list[tuple[etree._Element, str
         nip = signer.get("nip")
         if nip is not None and not _NIP.match(nip):
             problems.append((signer, f"alur:disahkanOleh nip={nip!r} harus 18 angka (NIP must be 18 digits)"))
+        kind = signer.get("tandaTangan")
+        if kind is not None and kind not in ("basah", "elektronik"):
+            problems.append((signer, f"alur:disahkanOleh tandaTangan={kind!r} harus 'basah' atau 'elektronik' "
+                                     f"(must be 'basah' or 'elektronik')"))
     return problems
 
 
