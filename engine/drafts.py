@@ -23,12 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lxml import etree
 from sqlalchemy.orm import Session
 
 from engine.access import ANALIS_PROSES, Grants
 from engine.deploy import deploy_sources, parse_bpmn
-from engine.sop import ALUR_NS, BPMN_NS, read_process_meta
+from engine.sop import BPMN_NS, read_process_meta, with_unit_kind
 from engine.studio import may_edit
 from storage import definitions, drafts, instances, org, studio_log
 from storage.errors import DeployError, InvalidTaskDataError, NewSopRefused, ProcessNotFound, StaleDraftError
@@ -259,17 +258,7 @@ def new_sop_unit_kinds(session: Session, grants: Grants) -> list[str]:
 
 def _with_unit_kind(xml: str, unit_kind: str) -> str:
     """``xml`` with ``alur:sop unitKind`` of its executable process set to ``unit_kind``."""
-    tree = parse_bpmn(xml.encode("utf-8"), "draf.bpmn")
-    process = next(p for p in tree.iterfind(f"{{{BPMN_NS}}}process") if p.get("isExecutable") != "false")
-    ext = process.find(f"{{{BPMN_NS}}}extensionElements")
-    if ext is None:
-        ext = etree.Element(f"{{{BPMN_NS}}}extensionElements")
-        process.insert(0, ext)
-    sop = ext.find(f"{{{ALUR_NS}}}sop")
-    if sop is None:
-        sop = etree.SubElement(ext, f"{{{ALUR_NS}}}sop")
-    sop.set("unitKind", unit_kind)
-    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+    return with_unit_kind(parse_bpmn(xml.encode("utf-8"), "draf.bpmn"), unit_kind).decode("utf-8")
 
 
 def create_new_sop_draft(session: Session, *, xml: str, username: str, grants: Grants,

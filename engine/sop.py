@@ -17,7 +17,7 @@ from lxml import etree
 
 __all__ = [
     "ALUR_NS", "BPMN_NS", "DATE_FIELDS", "LETTER_VARIABLES", "LaneMeta", "Pengesahan", "ProcessMeta",
-    "StepMeta", "identity_problems", "read_process_meta", "start_variables", "starts_from_letter",
+    "StepMeta", "identity_problems", "read_process_meta", "start_variables", "starts_from_letter", "with_unit_kind",
 ]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -187,6 +187,22 @@ def read_process_meta(process: etree._Element) -> ProcessMeta:
             e.getparent().getparent().get("id")
             for e in process.iterfind(".//bpmn:extensionElements/alur:timer[@workingTime='true']", _NS))),
     )
+
+
+def with_unit_kind(tree: etree._ElementTree, unit_kind: str) -> bytes:
+    """The BPMN ``tree`` (parsed safely by the caller) with ``alur:sop unitKind`` of its first
+    executable process set to ``unit_kind`` (``alur:sop`` added when missing), as UTF-8 XML."""
+    process = next(p for p in tree.getroot().iterfind("bpmn:process", _NS) if p.get("isExecutable") != "false")
+    ext = process.find("bpmn:extensionElements", _NS)
+    if ext is None:
+        ext = etree.Element(f"{{{BPMN_NS}}}extensionElements")
+        process.insert(0, ext)
+    sop = ext.find("alur:sop", _NS)
+    if sop is None:
+        sop = etree.SubElement(ext, f"{{{ALUR_NS}}}sop")
+    sop.set("unitKind", unit_kind)
+    data: bytes = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    return data
 
 
 def identity_problems(process: etree._Element) -> list[tuple[etree._Element, str]]:
