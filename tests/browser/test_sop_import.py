@@ -56,6 +56,7 @@ def test_import_a_seed_sop_open_it_in_the_studio_and_deploy(page: Page, live_ser
     page.get_by_role("button", name="Impor").click()
     expect(page.locator("section.card")).to_have_count(1)
     expect(page.locator("section.card select")).to_have_value("dinas")
+    page.screenshot(path=str(artifacts / "impor-hasil-analis.png"), full_page=True)
     page.get_by_role("button", name="Buka di Studio").click()
     page.wait_for_selector("#studio-modeler[data-state=ready]")
     expect(page.locator("#draft-label")).to_contain_text("SOP baru, belum di-deploy")
