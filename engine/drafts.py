@@ -2,6 +2,11 @@
 
 - A draft starts from a deployed version (``base_version``) or from a restored
   one, and is saved on the server (autosave every few seconds from the modeler).
+- A draft of a *new* SOP (:func:`create_new_sop_draft`, e.g. an imported SOP) has
+  no base version: its process id comes from the diagram, which must not be a
+  deployed SOP yet; its unit kind (``alur:sop unitKind``) must be one the
+  analyst's ``analis_proses`` grants cover (``engine.studio.may_edit``). Its first
+  deploy makes version 1 through the same deploy checks as any version.
 - Every save names the revision it read; a stale save raises ``StaleDraftError``
   (whose save came first, when) and stores nothing: the analyst reloads theirs
   or keeps their work as a separate draft (:func:`create_draft`).
@@ -20,15 +25,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from engine.access import ANALIS_PROSES, Grants
 from engine.deploy import deploy_sources, parse_bpmn
-from engine.sop import BPMN_NS
+from engine.sop import BPMN_NS, read_process_meta, with_unit_kind
+from engine.studio import may_edit
 from storage import definitions, drafts, instances, org, studio_log
-from storage.errors import DeployError, InvalidTaskDataError, ProcessNotFound, StaleDraftError
+from storage.errors import DeployError, InvalidTaskDataError, NewSopRefused, ProcessNotFound, StaleDraftError
 from storage.models import SopDraft
 
 __all__ = [
-    "MAX_NOTE_CHARS", "DeployOutcome", "DraftView", "conflict_of", "create_draft", "deploy_draft",
-    "discard_draft", "get_draft", "open_drafts", "restore_version", "save_draft",
+    "MAX_NOTE_CHARS", "DeployOutcome", "DraftView", "NewSopDraft", "conflict_of", "create_draft",
+    "create_new_sop_draft", "deploy_draft", "discard_draft", "draft_sop", "get_draft", "new_sop_drafts",
+    "new_sop_unit_kinds", "open_drafts", "restore_version", "save_draft",
 ]
 
 MAX_NOTE_CHARS = 2000
@@ -107,7 +115,7 @@ def get_draft(session: Session, draft_id: int) -> tuple[DraftView, str]:
 
 def create_draft(session: Session, *, process_id: str, xml: str, username: str, base_version: int | None,
                  now: datetime | None = None, restored_from: int | None = None) -> DraftView:
-    """Store a new open draft of a deployed SOP.
+    """Store a new open draft of a deployed SOP (``base_version`` None: its latest version).
 
     Raises ``ProcessNotFound``, ``DeployError`` (unsafe XML, another process id), ``InvalidTaskDataError``.
     """
@@ -118,6 +126,8 @@ def create_draft(session: Session, *, process_id: str, xml: str, username: str, 
         raise ProcessNotFound(process_id)
     if base_version is not None and base_version not in versions:
         raise InvalidTaskDataError(f"Versi {base_version} dari {process_id} tidak ada")
+    if base_version is None:  # a draft of a deployed SOP always names its base; None marks a new SOP
+        base_version = max(versions)
     draft = drafts.create(session, process_id=process_id, bpmn_xml=_checked_xml(process_id, xml),
                           base_definition_id=versions.get(base_version) if base_version else None,
                           user_id=user.id, at=at)
@@ -170,7 +180,8 @@ def deploy_draft(session: Session, draft_id: int, *, revision: int, note: str, u
                  now: datetime | None = None) -> DeployOutcome:
     """Deploy a draft as the SOP's next version, with a required change ``note``.
 
-    Raises ``InvalidTaskDataError`` (no note, note over 2000 characters, nothing
+    A draft of a new SOP deploys as version 1; ``NewSopRefused`` when its process id
+    was deployed meanwhile. Raises ``InvalidTaskDataError`` (no note, note over 2000 characters, nothing
     changed), ``DeployError`` (the engine's deploy checks, at the element),
     ``StaleDraftError`` (saved by someone else since), ``DraftNotFound``.
     """
@@ -183,6 +194,10 @@ def deploy_draft(session: Session, draft_id: int, *, revision: int, note: str, u
     user = org.get_user_by_username(session, username)
     draft = _current(session, draft_id, revision)
     _checked_xml(draft.process_id, draft.bpmn_xml)
+    if draft.base_definition_id is None and definitions.list_versions(session, draft.process_id):
+        raise NewSopRefused(
+            f"SOP dengan id proses {draft.process_id!r} sudah di-deploy sejak draf baru ini dibuat: buka SOP itu di "
+            f"Studio dan jadikan perubahan ini versi barunya", reason="deployed", process_id=draft.process_id)
     (deployed,) = [d for d in deploy_sources(session, {f"{draft.process_id}.bpmn": draft.bpmn_xml.encode("utf-8")})
                    if d.process_id == draft.process_id]
     if not deployed.created:
@@ -207,3 +222,89 @@ def restore_version(session: Session, process_id: str, version: int, *, username
     latest = definitions.latest(session, process_id)
     return create_draft(session, process_id=process_id, xml=xml, username=username,
                         base_version=latest.version if latest else version, now=now, restored_from=version)
+
+
+@dataclass(frozen=True)
+class NewSopDraft:
+    """An open draft of an SOP not deployed yet: the draft, the SOP's name and unit kind (from its XML)."""
+
+    draft: DraftView
+    name: str
+    unit_kind: str
+
+
+def draft_sop(xml: str, filename: str = "draf.bpmn") -> tuple[str, str, str]:
+    """``(process id, name, unit kind)`` of the one executable process of a draft's XML.
+
+    Raises ``DeployError`` (unsafe XML, not exactly one executable process).
+    """
+    tree = parse_bpmn(xml.encode("utf-8") if isinstance(xml, str) else b"", filename)
+    found = [p for p in tree.iterfind(f"{{{BPMN_NS}}}process") if p.get("isExecutable") != "false"]
+    if len(found) != 1 or not found[0].get("id"):
+        raise DeployError(f"Diagram harus memuat tepat satu proses yang dapat dijalankan; ditemukan {len(found)}",
+                          file=filename)
+    meta = read_process_meta(found[0])
+    return meta.process_id, meta.name, meta.unit_kind
+
+
+def new_sop_unit_kinds(session: Session, grants: Grants) -> list[str]:
+    """The unit kinds a holder of ``grants`` may start a new SOP for (``any`` only with a grant over every unit)."""
+    kinds = sorted({u.kind for u in org.list_units(session)})
+    allowed = [k for k in kinds if may_edit(session, grants, k)]
+    if grants.scope(ANALIS_PROSES) is None:
+        allowed.append("any")
+    return allowed
+
+
+def _with_unit_kind(xml: str, unit_kind: str) -> str:
+    """``xml`` with ``alur:sop unitKind`` of its executable process set to ``unit_kind``."""
+    return with_unit_kind(parse_bpmn(xml.encode("utf-8"), "draf.bpmn"), unit_kind).decode("utf-8")
+
+
+def create_new_sop_draft(session: Session, *, xml: str, username: str, grants: Grants,
+                         unit_kind: str | None = None, now: datetime | None = None) -> DraftView:
+    """Store an open draft of a new SOP (no base version), e.g. one read by ``engine.sop_import``.
+
+    The process id and name come from the diagram; ``unit_kind`` (when given)
+    replaces the diagram's ``alur:sop unitKind``. Raises ``NewSopRefused``
+    (``deployed``: the process id is a deployed SOP; ``draft_open``: an open draft
+    of this new SOP exists; ``no_grant``: no ``analis_proses`` grant covers the
+    unit kind), ``DeployError`` (unsafe XML), ``InvalidTaskDataError``.
+    """
+    at = _now(now)
+    if unit_kind is not None:
+        xml = _with_unit_kind(_checked_xml(draft_sop(xml)[0], xml), unit_kind)
+    process_id, name, kind = draft_sop(xml)
+    _checked_xml(process_id, xml)
+    latest = definitions.latest(session, process_id)
+    if latest is not None:
+        raise NewSopRefused(
+            f"Id proses {process_id!r} sudah dipakai SOP yang di-deploy ({latest.name}, v{latest.version}): "
+            f"draf ini dapat dibuka sebagai versi baru SOP itu", reason="deployed", process_id=process_id)
+    if not may_edit(session, grants, kind):
+        where = "semua unit" if kind == "any" else f"unit berjenis {kind!r}"
+        raise NewSopRefused(f"Anda tidak memiliki hak analis proses untuk {where}: draf {name!r} tidak dibuat",
+                            reason="no_grant", process_id=process_id)
+    existing = next((d for d in drafts.list_open(session, process_id) if d.base_definition_id is None), None)
+    if existing is not None:
+        raise NewSopRefused(f"Sudah ada draf baru #{existing.id} untuk id proses {process_id!r}: buka draf itu, "
+                            f"atau buang dahulu sebelum membuat yang lain", reason="draft_open",
+                            process_id=process_id, draft_id=existing.id)
+    user = org.get_user_by_username(session, username)
+    draft = drafts.create(session, process_id=process_id, bpmn_xml=xml, base_definition_id=None, user_id=user.id,
+                          at=at)
+    studio_log.append(session, kind="draft_created", actor_id=user.id, process_id=process_id, at=at,
+                      draft_id=draft.id, data={"base_version": None, "new_sop": True, "unit_kind": kind})
+    return _view(session, draft)
+
+
+def new_sop_drafts(session: Session) -> list[NewSopDraft]:
+    """Open drafts of SOPs not deployed yet ("Draf baru" in the catalogue), most recently saved first."""
+    deployed = {row.process_id for row in definitions.list_latest(session)}
+    result = []
+    for row in drafts.list_open(session):
+        if row.base_definition_id is not None or row.process_id in deployed:
+            continue
+        _pid, name, kind = draft_sop(drafts.get(session, row.id).bpmn_xml)
+        result.append(NewSopDraft(_view(session, row), name, kind))
+    return result

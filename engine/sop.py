@@ -17,7 +17,7 @@ from lxml import etree
 
 __all__ = [
     "ALUR_NS", "BPMN_NS", "DATE_FIELDS", "LETTER_VARIABLES", "LaneMeta", "Pengesahan", "ProcessMeta",
-    "StepMeta", "identity_problems", "read_process_meta", "start_variables", "starts_from_letter",
+    "StepMeta", "identity_problems", "read_process_meta", "start_variables", "starts_from_letter", "with_unit_kind",
 ]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -77,11 +77,14 @@ class Pengesahan:
 
     ``nip`` is the 18-digit Nomor Induk Pegawai (PP 17/2020 on civil-service
     management); each field is ``None`` where the diagram leaves it out.
+    ``elektronik`` (``tandaTangan="elektronik"``): signed with an electronic
+    certificate (UU 11/2008 ITE Pasal 11, PP 71/2019) rather than by hand.
     """
 
     jabatan: str | None = None
     nama: str | None = None
     nip: str | None = None
+    elektronik: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,12 +180,29 @@ def read_process_meta(process: etree._Element) -> ProcessMeta:
         tanggal_pembuatan=_attr(sop, "tanggalPembuatan"),
         tanggal_revisi=_attr(sop, "tanggalRevisi"),
         tanggal_efektif=_attr(sop, "tanggalEfektif"),
-        disahkan_oleh=Pengesahan(_attr(signer, "jabatan"), _attr(signer, "nama"), _attr(signer, "nip"))
+        disahkan_oleh=Pengesahan(_attr(signer, "jabatan"), _attr(signer, "nama"), _attr(signer, "nip"),
+                                 _attr(signer, "tandaTangan") == "elektronik")
         if signer is not None else None,
         working_time_timers=tuple(sorted(
             e.getparent().getparent().get("id")
             for e in process.iterfind(".//bpmn:extensionElements/alur:timer[@workingTime='true']", _NS))),
     )
+
+
+def with_unit_kind(tree: etree._ElementTree, unit_kind: str) -> bytes:
+    """The BPMN ``tree`` (parsed safely by the caller) with ``alur:sop unitKind`` of its first
+    executable process set to ``unit_kind`` (``alur:sop`` added when missing), as UTF-8 XML."""
+    process = next(p for p in tree.getroot().iterfind("bpmn:process", _NS) if p.get("isExecutable") != "false")
+    ext = process.find("bpmn:extensionElements", _NS)
+    if ext is None:
+        ext = etree.Element(f"{{{BPMN_NS}}}extensionElements")
+        process.insert(0, ext)
+    sop = ext.find("alur:sop", _NS)
+    if sop is None:
+        sop = etree.SubElement(ext, f"{{{ALUR_NS}}}sop")
+    sop.set("unitKind", unit_kind)
+    data: bytes = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    return data
 
 
 def identity_problems(process: etree._Element) -> list[tuple[etree._Element, str]]:
@@ -191,7 +211,8 @@ def identity_problems(process: etree._Element) -> list[tuple[etree._Element, str
     Returns ``(element, message)`` pairs, empty when all is well: a date
     attribute (``tanggalPembuatan``, ``tanggalRevisi``, ``tanggalEfektif``) that
     is not a real calendar date written ``YYYY-MM-DD``, a NIP of
-    ``alur:disahkanOleh`` that is not 18 digits, or a second ``alur:disahkanOleh``.
+    ``alur:disahkanOleh`` that is not 18 digits, a ``tandaTangan`` other than
+    ``basah``/``elektronik``, or a second ``alur:disahkanOleh``.
     Messages are Bahasa Indonesia first, then English.
     """
     sop = process.find("bpmn:extensionElements/alur:sop", _NS)
@@ -210,6 +231,10 @@ def identity_problems(process: etree._Element) -> list[tuple[etree._Element, str
         nip = signer.get("nip")
         if nip is not None and not _NIP.match(nip):
             problems.append((signer, f"alur:disahkanOleh nip={nip!r} harus 18 angka (NIP must be 18 digits)"))
+        kind = signer.get("tandaTangan")
+        if kind is not None and kind not in ("basah", "elektronik"):
+            problems.append((signer, f"alur:disahkanOleh tandaTangan={kind!r} harus 'basah' atau 'elektronik' "
+                                     f"(must be 'basah' or 'elektronik')"))
     return problems
 
 

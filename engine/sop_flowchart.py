@@ -122,7 +122,10 @@ def rows_per_page(doc: SopDocument, text_heights: Sequence[float], first_page_px
     ``text_heights[i]`` is the height row ``i``'s text cells need; ``first_page_px``
     / ``page_px`` the body height available for rows on page 1 / later pages.
     The first list is empty when not even one row fits under the identity part.
-    A row is never split; a row taller than a page gets a page of its own.
+    A row is never split; a row taller than a page gets a page of its own. The
+    last row never stands alone on the last page (nor the first row alone at the
+    foot of page 1) when moving one row across the break keeps two rows on each
+    side and fits: a page break keeps at least two rows on each side where it can.
     """
     pages: list[list[int]] = [[]]
     used, avail = 0.0, first_page_px
@@ -136,7 +139,39 @@ def rows_per_page(doc: SopDocument, text_heights: Sequence[float], first_page_px
             conn_in = any(pages)
         pages[-1].append(row)
         used += max(text_heights[row], _flow_height(doc, row, conn_in, False))
+    _keep_together(doc, pages, text_heights, first_page_px, page_px)
     return pages
+
+
+def _page_height(doc: SopDocument, rows: list[int], text_heights: Sequence[float], *, first: bool,
+                 final: bool) -> float:
+    """Body height ``rows`` need on one page (connector bands at a break included)."""
+    return sum(max(text_heights[row], _flow_height(doc, row, row == rows[0] and not first,
+                                                     row == rows[-1] and not final)) for row in rows)
+
+
+def _keep_together(doc: SopDocument, pages: list[list[int]], text_heights: Sequence[float], first_page_px: float,
+                   page_px: float) -> None:
+    """Move one row across a break where a page would hold a lone first or last row (in place)."""
+    table = [p for p in pages if p]
+    if len(table) < 2:
+        return
+    first_table, last_table = pages.index(table[0]), pages.index(table[-1])
+
+    def fits(index: int, rows: list[int]) -> bool:
+        avail = first_page_px if index == 0 else page_px
+        return _page_height(doc, rows, text_heights, first=index == first_table,
+                            final=index == last_table) <= avail
+
+    before, after = pages[last_table - 1], pages[last_table]
+    if len(after) == 1 and len(before) >= 3 and fits(last_table, [before[-1], *after]):
+        after.insert(0, before.pop())
+    before, after = pages[first_table], pages[first_table + 1]
+    if first_table == 0 and len(before) == 1 and len(after) >= 2 and fits(1, [*before, *after]):
+        # a lone row at the foot of page 1: it opens page 2 instead, page 1 keeps the identity part
+        after.insert(0, before.pop())
+        if len(after) > 1 and not fits(1, after):
+            before.append(after.pop(0))
 
 
 class _Router:

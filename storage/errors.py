@@ -21,6 +21,7 @@ then English after a slash.
     │   ├── StaleInstanceError     optimistic lock lost
     │   ├── TaskClaimedError       a shared step is being worked on by someone else (attrs: by, since)
     │   ├── StaleDraftError        a draft was saved by someone else since it was read (who, when)
+    │   ├── NewSopRefused          a draft of a new SOP: id already deployed, draft open, or no grant
     │   └── JobLeaseLost           a worker's claim on a job expired and was taken over
     ├── PermissionDeniedError      user does not hold the task's lane
     ├── InvalidTaskDataError       e.g. catatan missing for "tidak", unknown team member
@@ -49,6 +50,7 @@ __all__ = [
     "InstanceNotFound",
     "InvalidFieldError",
     "InvalidTaskDataError",
+    "NewSopRefused",
     "JobLeaseLost",
     "NotFoundError",
     "PermissionDeniedError",
@@ -211,6 +213,22 @@ class StaleDraftError(ConflictError):
         self.status = status
         super().__init__(
             f"Draf {draft_id} telah disimpan orang lain (revisi {revision}) / draft saved concurrently")
+
+
+class NewSopRefused(ConflictError):
+    """A draft of a new (undeployed) SOP cannot be created or deployed.
+
+    ``reason`` is ``deployed`` (the process id is already a deployed SOP: open it as
+    a new version of that SOP instead), ``draft_open`` (an open draft of that new
+    SOP exists: ``draft_id``) or ``no_grant`` (no ``analis_proses`` grant covers the
+    unit kind). The message is Indonesian, for the analyst.
+    """
+
+    def __init__(self, message: str, *, reason: str, process_id: str, draft_id: int | None = None) -> None:
+        self.reason = reason
+        self.process_id = process_id
+        self.draft_id = draft_id
+        super().__init__(message)
 
 
 class PermissionDeniedError(AlurError):

@@ -33,12 +33,17 @@ from markupsafe import Markup
 from engine.sop_document import Row, SopDocument
 from engine.sop_flowchart import PageLayout, layout_flowchart
 
-__all__ = ["PAPERS", "Paper", "RenderedDocument", "paper_named", "render_html", "render_pdf"]
+__all__ = ["ESIGN_NOTE", "PAPERS", "Paper", "RenderedDocument", "paper_named", "render_html", "render_pdf"]
 
 PX_PER_MM = 96 / 25.4
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
           "Oktober", "November", "Desember")
+# The footer note of an electronically signed document (UU 11/2008 ITE Pasal 11 and PP 71/2019: a
+# signature made with a certificate from an Indonesian certification authority, BSrE of BSSN for
+# government offices, has legal force); a hand-signed one gets the blank signature cell instead.
+ESIGN_NOTE = ("Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat elektronik yang "
+              "diterbitkan oleh Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara")
 _MEASURE_SLACK_PX = 3.0  # kept free at the foot of each page against rounding
 
 
@@ -169,9 +174,12 @@ def _template_html(doc: SopDocument, paper: Paper, columns: _Columns, pages: Ite
                    nonce: str | None = None, toolbar: Markup | None = None) -> str:
     identity = doc.identity
     footer = identity.nama_sop + (f" — Nomor {identity.nomor}" if identity.nomor else "")
+    esign = bool(identity.disahkan_oleh and identity.disahkan_oleh.elektronik)
+    if esign:
+        footer += "\n" + ESIGN_NOTE
     return _ENV.get_template("sop/dokumen.html").render(
         identity=identity, lanes=doc.lanes, paper=paper, columns=columns, pages=list(pages), measure=measure,
-        nonce=nonce, toolbar=toolbar, footer_left=footer,
+        nonce=nonce, toolbar=toolbar, footer_left=footer, footer_esign=esign,
     )
 
 

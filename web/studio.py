@@ -10,8 +10,9 @@ and the JSON API; the page says so when the bundle is not built.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ from storage import definitions
 from storage.errors import DraftNotFound, ProcessNotFound
 from web.db import transaction
 
-__all__ = ["bp", "init_app", "require_editor", "sop_document_url", "version_xml"]
+__all__ = ["NewSopPage", "bp", "init_app", "require_draft_editor", "require_editor", "sop_document_url",
+           "version_xml"]
 
 logger = logging.getLogger("alur.web.access")
 
@@ -51,10 +53,43 @@ def require_editor(session: Session, process_id: str) -> studio.SopSummary:
     except ProcessNotFound:
         abort(404)
     if not studio.may_edit(session, current_user.grants, sop.unit_kind):
-        logger.warning("refused: user=%s studio edit %s %s %s", current_user.username, process_id, request.method,
-                       request.path)
-        abort(403)
+        _refuse(process_id)
     return sop
+
+
+@dataclass(frozen=True)
+class NewSopPage:
+    """What the studio pages need of a new (undeployed) SOP: its id, name, unit kind and the draft."""
+
+    process_id: str
+    name: str
+    unit_kind: str
+    draft: drafts.DraftView
+
+
+def _refuse(process_id: str) -> None:
+    logger.warning("refused: user=%s studio edit %s %s %s", current_user.username, process_id, request.method,
+                   request.path)
+    abort(403)
+
+
+def require_draft_editor(session: Session, draft_id: int) -> tuple[drafts.DraftView, NewSopPage | None]:
+    """The draft if the current user may edit it, and its new-SOP page data (None for a deployed SOP's draft).
+
+    A draft of a deployed SOP follows :func:`require_editor`; a draft of a new SOP
+    needs a grant over the unit kind its XML names. 404 when there is no such draft, 403 (logged) if not theirs.
+    """
+    try:
+        view, xml = drafts.get_draft(session, draft_id)
+    except DraftNotFound:
+        abort(404)
+    if view.base_version is not None or definitions.latest(session, view.process_id) is not None:
+        require_editor(session, view.process_id)
+        return view, None
+    _pid, name, unit_kind = drafts.draft_sop(xml)
+    if not studio.may_edit(session, current_user.grants, unit_kind):
+        _refuse(view.process_id)
+    return view, NewSopPage(view.process_id, name, unit_kind, view)
 
 
 def version_xml(session: Session, process_id: str, version: int) -> str:
@@ -68,12 +103,26 @@ def version_xml(session: Session, process_id: str, version: int) -> str:
 @bp.get("/")
 @login_required
 def katalog() -> ResponseReturnValue:
-    """Every deployed SOP: units, current version, who deployed it when, instances per version."""
+    """Every deployed SOP (units, current version, who deployed it when, instances per version) and the new drafts."""
     with transaction() as session:
         sops = studio.catalogue(session)
         editable = {s.process_id for s in sops if studio.may_edit(session, current_user.grants, s.unit_kind)}
         unit_names = {u.code: u.name for u in studio.units_running(session, "any")}
-    return render_template("studio/katalog.html", sops=sops, editable=editable, unit_names=unit_names)
+        new_drafts = [(d, studio.may_edit(session, current_user.grants, d.unit_kind))
+                      for d in drafts.new_sop_drafts(session)]
+    return render_template("studio/katalog.html", sops=sops, editable=editable, unit_names=unit_names,
+                           new_drafts=new_drafts)
+
+
+@bp.get("/baru/<id:draft_id>")
+@login_required
+def edit_new(draft_id: int) -> ResponseReturnValue:
+    """The modeler on a draft of a new SOP (not deployed yet); once deployed, the SOP's own modeler."""
+    with transaction() as session:
+        view, page = require_draft_editor(session, draft_id)
+    if page is None:
+        return redirect(url_for(".edit", process_id=view.process_id, draf=draft_id))
+    return render_template("studio/modeler.html", sop=page, draft_id=draft_id, new_sop=True)
 
 
 @bp.get("/<bpmn_id:process_id>")
@@ -122,7 +171,7 @@ def edit(process_id: str) -> ResponseReturnValue:
     """The modeler (process analysts of this SOP only); ``?draf=ID`` opens that draft."""
     with transaction() as session:
         sop = require_editor(session, process_id)
-    return render_template("studio/modeler.html", sop=sop, draft_id=request.args.get("draf", type=int))
+    return render_template("studio/modeler.html", sop=sop, draft_id=request.args.get("draf", type=int), new_sop=False)
 
 
 @bp.get("/<bpmn_id:process_id>/banding")

@@ -17,10 +17,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine import catalog, drafts, migration, studio
-from storage.errors import DeployError, StaleDraftError
+from storage.errors import DeployError, NewSopRefused, StaleDraftError
 from web.db import transaction
 from web.errors import api_error
-from web.studio import require_editor, version_xml
+from web.studio import require_draft_editor, require_editor, version_xml
 
 __all__ = ["bp"]
 
@@ -93,15 +93,49 @@ def context(process_id: str) -> ResponseReturnValue:
                    known_sops=known, drafts=open_drafts, may_edit=editable, username=current_user.username)
 
 
-@bp.get("/<bpmn_id:process_id>/lanes")
-def lanes(process_id: str) -> ResponseReturnValue:
-    """Who receives each lane's steps: ``?lane=NAME`` (repeated), ``?team=NAME`` for team lanes."""
+@bp.get("/drafts/<id:draft_id>/context")
+def new_sop_context(draft_id: int) -> ResponseReturnValue:
+    """The modeler's context for a draft of a new SOP (no version yet; analysts of its unit kind only)."""
+    with transaction() as session:
+        view, page = require_draft_editor(session, draft_id)
+        if page is None:
+            abort(404)
+        known = [{"process_id": d.process_id, "name": d.name} for d in catalog.list_latest(session)]
+        units = [u.code for u in studio.units_running(session, page.unit_kind)]
+    return jsonify(process_id=page.process_id, name=page.name, unit_kind=page.unit_kind, units=units,
+                   current_version=None, versions=[], known_sops=known, drafts=[_draft_json(view)], may_edit=True,
+                   username=current_user.username, new_sop=True)
+
+
+def _names() -> list[tuple[str, bool]]:
     names = [(n, False) for n in request.args.getlist("lane")] + [(n, True) for n in request.args.getlist("team")]
     if len(names) > 100 or any(len(n) > 255 for n, _ in names):
         abort(400)
+    return names
+
+
+@bp.get("/drafts/<id:draft_id>/lanes")
+def new_sop_lanes(draft_id: int) -> ResponseReturnValue:
+    """Who would receive each lane's steps of a new SOP's draft (as :func:`lanes`; after its deploy, the SOP's)."""
+    names = _names()
+    with transaction() as session:
+        view, page = require_draft_editor(session, draft_id)
+        kind = page.unit_kind if page is not None else studio.sop_versions(session, view.process_id).unit_kind
+        found = studio.lane_performers(session, kind, names)
+    return _lanes_json(found)
+
+
+@bp.get("/<bpmn_id:process_id>/lanes")
+def lanes(process_id: str) -> ResponseReturnValue:
+    """Who receives each lane's steps: ``?lane=NAME`` (repeated), ``?team=NAME`` for team lanes."""
+    names = _names()
     with transaction() as session:
         sop = studio.sop_versions(session, process_id)
         found = studio.lane_performers(session, sop.unit_kind, names)
+    return _lanes_json(found)
+
+
+def _lanes_json(found: list[studio.LanePerformers]) -> Response:
     return jsonify(lanes=[{"lane": p.lane, "team": p.team, "missing": list(p.missing),
                            "units": [{"unit": u.unit_code, "unit_name": u.unit_name, "role": u.role,
                                       "users": list(u.users)} for u in p.units]} for p in found])
@@ -146,8 +180,10 @@ def save_draft(draft_id: int) -> ResponseReturnValue:
     data = _body()
     try:
         with transaction() as session:
-            view, _xml = drafts.get_draft(session, draft_id)
-            require_editor(session, view.process_id)
+            _view, page = require_draft_editor(session, draft_id)
+            if page is not None and not studio.may_edit(session, current_user.grants,
+                                                        drafts.draft_sop(_text(data, "xml"))[2]):
+                abort(403)  # a new SOP's draft may not move to a unit kind its analyst has no grant for
             saved = drafts.save_draft(session, draft_id, xml=_text(data, "xml"), revision=_int(data, "revision"),
                                       username=current_user.username)
     except StaleDraftError as exc:
@@ -163,8 +199,7 @@ def discard_draft(draft_id: int) -> ResponseReturnValue:
     data = _body()
     try:
         with transaction() as session:
-            view, _xml = drafts.get_draft(session, draft_id)
-            require_editor(session, view.process_id)
+            require_draft_editor(session, draft_id)
             drafts.discard_draft(session, draft_id, revision=_int(data, "revision"), username=current_user.username)
     except StaleDraftError as exc:
         return _conflict(exc)
@@ -177,12 +212,13 @@ def deploy(draft_id: int) -> ResponseReturnValue:
     data = _body()
     try:
         with transaction() as session:
-            view, _xml = drafts.get_draft(session, draft_id)
-            require_editor(session, view.process_id)
+            require_draft_editor(session, draft_id)
             outcome = drafts.deploy_draft(session, draft_id, revision=_int(data, "revision"),
                                           note=_text(data, "note"), username=current_user.username)
     except StaleDraftError as exc:
         return _conflict(exc)
+    except NewSopRefused as exc:
+        return api_error(409, str(exc), code="new_sop_refused")
     except DeployError as exc:
         return _refused(exc)
     return jsonify(process_id=outcome.process_id, version=outcome.version, deployed_by=outcome.deployed_by,

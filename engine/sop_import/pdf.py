@@ -8,7 +8,9 @@ as arrowheads. The reader
 1. finds the header ("Kegiatan" and "Pelaksana") and the column boundaries from the
    vertical ruling lines crossing the header's lowest row; the role names are the
    words between the Kegiatan and the Mutu Baku columns (one or two header rows);
-2. cuts the table into rows at the long horizontal ruling lines below the header;
+2. cuts the table into rows at the long horizontal ruling lines below the header; a table
+   drawn without row rules (or without any lines) is cut by word positions instead
+   (:mod:`engine.sop_import.pdf_unruled`);
 3. puts every symbol in the row and Pelaksana column its centre sits in (a joint step:
    symbols in several columns, the first performs);
 4. follows the line segments leaving each diamond; the one labelled "Tidak" (or, with
@@ -42,6 +44,7 @@ from engine.sop_import.pdf_flowchart import (
     tidak_links,
 )
 from engine.sop_import.pdf_identity import identity_part, join_wrapped, text_lines
+from engine.sop_import.pdf_unruled import header_bottom, numbered_rows, row_bounds, word_bounds
 from engine.sop_import.table import Symbol, TableRow, assemble, classify_header
 from storage.errors import SopImportError
 
@@ -250,18 +253,21 @@ def _row_rules(page: Any, columns: Columns) -> list[float]:
 
 
 def _columns(page: Any, words: list[dict[str, Any]], header: tuple[float, float, float]) -> Columns | None:
-    _, top, keyword_bottom = header
+    """The table's columns under ``header``: from its ruling lines, or from its words when it has none.
+
+    ``Columns.body_top`` is set where a header without a rule below it ends (None: ruled).
+    """
+    kegiatan_x, top, keyword_bottom = header
     near = [(a, b) for y, a, b in _h_spans(page) if abs(y - top) < 30]
     width = max((b - a for a, b in near), default=0.0)
-    if width <= 0:
-        return None
-    table_x0 = min(a for a, b in near if b - a >= 0.6 * width)
-    table_x1 = max(b for a, b in near if b - a >= 0.6 * width)
-    below = [y for y in _long_h(page, table_x0, table_x1) if y > keyword_bottom - 0.5]
-    if not below:
-        return None
-    bottom = below[0]
-    probe = bottom - 3
+    table_x0, table_x1 = -1e9, 1e9
+    bottom: float | None = None
+    if width > 0:
+        table_x0 = min(a for a, b in near if b - a >= 0.6 * width)
+        table_x1 = max(b for a, b in near if b - a >= 0.6 * width)
+        below = [y for y in _long_h(page, table_x0, table_x1) if y > keyword_bottom - 0.5]
+        bottom = below[0] if below else None
+    probe = (bottom if bottom is not None else keyword_bottom + 0.5) - 3
     xs = sorted(e["x0"] for e in page.vertical_edges if e["top"] <= probe <= e["bottom"]
                 and table_x0 - 2 <= e["x0"] <= table_x1 + 2)
     bounds: list[float] = []
@@ -269,12 +275,15 @@ def _columns(page: Any, words: list[dict[str, Any]], header: tuple[float, float,
         if not bounds or x - bounds[-1] > 2:
             bounds.append(x)
     if len(bounds) < 5:
-        return None
+        bounds = word_bounds(words, top, keyword_bottom, kegiatan_x)
+        if len(bounds) < 5:
+            return None
+    header_end = bottom if bottom is not None else keyword_bottom + 30
     texts_a: list[str] = []
     texts_b: list[str] = []
     for i in range(len(bounds) - 1):
         inside = [w for w in words if bounds[i] <= (w["x0"] + w["x1"]) / 2 < bounds[i + 1]
-                  and top - 2 <= w["top"] and w["bottom"] <= bottom + 1]
+                  and top - 2 <= w["top"] and w["bottom"] <= header_end + 1]
         lines = text_lines(inside)
         keyword = [t for t in lines if _is_keyword(t)]
         names = [re.sub(r"^pelaksana\s*:\s*", "", t, flags=re.IGNORECASE) for t in lines if not _is_keyword(t)]
@@ -285,7 +294,32 @@ def _columns(page: Any, words: list[dict[str, Any]], header: tuple[float, float,
         return None
     columns = Columns(bounds, classified, [n for _, n in classified.roles])
     columns.header = classified
+    if bottom is None:
+        columns.body_top = header_bottom(page, words, columns, keyword_bottom)
+        if columns.body_top < header_end:   # the role names were read down to the body: read them again
+            return _renamed(columns, words, top)
     return columns
+
+
+def _renamed(columns: Columns, words: list[dict[str, Any]], top: float) -> Columns | None:
+    """``columns`` with the header texts read between ``top`` and ``columns.body_top`` only."""
+    assert columns.body_top is not None
+    texts_a: list[str] = []
+    texts_b: list[str] = []
+    for i in range(len(columns.bounds) - 1):
+        inside = [w for w in words if columns.bounds[i] <= (w["x0"] + w["x1"]) / 2 < columns.bounds[i + 1]
+                  and top - 2 <= w["top"] and w["bottom"] <= columns.body_top]
+        lines = text_lines(inside)
+        keyword = [t for t in lines if _is_keyword(t)]
+        names = [re.sub(r"^pelaksana\s*:\s*", "", t, flags=re.IGNORECASE) for t in lines if not _is_keyword(t)]
+        texts_a.append(keyword[-1] if keyword else "")
+        texts_b.append(join_wrapped([n for n in names if n]))
+    classified = classify_header([texts_a, texts_b])
+    if classified is None or not classified.roles:
+        return None
+    renamed = Columns(columns.bounds, classified, [n for _, n in classified.roles])
+    renamed.body_top = columns.body_top
+    return renamed
 
 
 def _is_keyword(text: str) -> bool:
@@ -304,6 +338,13 @@ def _rows(page: Any, words: list[dict[str, Any]], columns: Columns, top: float, 
     x0, x1 = columns.bounds[0], columns.bounds[-1]
     ys = [y for y in _row_rules(page, columns) if y >= top - 0.5]
     header = columns.header
+    body_top = columns.body_top if columns.body_top is not None else top
+    if len(ys) - 1 < numbered_rows(words, columns, body_top):
+        # fewer ruled rows than numbers: no row rules (only column lines, or no lines); cut by word positions
+        ys = row_bounds(page, words, columns, body_top)
+        if ys:
+            report.add("dugaan", "Tabel tanpa garis baris: baris dipisah menurut nomor dan jarak antarbaris teks",
+                       page=current.number)
     for upper, lower in zip(ys, ys[1:], strict=False):
         band: Box = (x0, upper, x1, lower)
         cells: dict[int, str] = {}

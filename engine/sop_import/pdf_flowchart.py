@@ -47,6 +47,7 @@ class Columns:
     bounds: list[float]          # x of each vertical ruling line, left to right
     header: Header
     names: list[str]
+    body_top: float | None = None  # where the body starts under a header with no rule below it (pt)
 
     def index(self, x: float) -> int | None:
         """The column holding ``x`` (pt), or None outside the table."""

@@ -7,6 +7,12 @@ copies). The Mutu Baku cells are found from the Waktu cell ("15 menit", "2 Jam")
 so rows shifted by stray empty cells still read. A mark in a Pelaksana cell ("√",
 "v", "x") gives the lane; where the marks are lost, the lane is inferred from the
 wording (:mod:`engine.sop_import.wording`) and reported as needing confirmation.
+
+The lines above a table (after the previous one) are its identity part, read as the
+XLSX reader reads cells (:mod:`engine.sop_import.identity_cells`): Nomor SOP, Tanggal
+Pembuatan/Revisi/Efektif, Disahkan oleh with name and NIP, Nama SOP, and the lists
+Dasar Hukum ... Pencatatan dan Pendataan; lists whose two-column layout was lost in
+the copy are split by their numbering and reported as a guess.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from engine.sop_import.draft import DraftLane, DraftRow, DraftSop, ImportReport
+from engine.sop_import.identity_cells import header_lists, identity_fields, paired_lists, sop_name
 from engine.sop_import.table import infer_missing_lanes, resolve_reviews
 from engine.sop_import.wording import is_review
 from storage.errors import SopImportError
@@ -108,9 +115,11 @@ def read_text(data: bytes, source: str) -> list[tuple[DraftSop, ImportReport]]:
             break
         next_header = _find_header(lines, header.rows_from)
         end = next_header.line if next_header is not None else len(lines)
-        name = _sop_name(lines, header.line, floor)
+        above = lines[floor:header.line]
+        name = sop_name([_cells(line) for line in above]) or _sop_name(lines, header.line, floor)
         report = ImportReport(source=source, kind="teks")
         draft = DraftSop(name=name, source=source, lanes=[DraftLane(n) for _, n in header.roles])
+        _read_identity(above, draft, report)
         _read_rows(lines[header.rows_from:end], header, draft, report, first_line=header.rows_from + 1)
         if draft.rows:
             infer_missing_lanes(draft, report)
@@ -121,6 +130,20 @@ def read_text(data: bytes, source: str) -> list[tuple[DraftSop, ImportReport]]:
         raise SopImportError("Tidak ditemukan tabel SOP dalam teks: perlu baris judul dengan 'Kegiatan' dan "
                              "'Pelaksana', lalu satu baris per kegiatan dengan kolom dipisah tab")
     return results
+
+
+def _read_identity(lines: list[str], draft: DraftSop, report: ImportReport) -> None:
+    """The identity part in ``lines`` (above the table) into ``draft.identity`` and ``draft.header``."""
+    grid = [_cells(line) for line in lines]
+    draft.identity = identity_fields(grid)
+    draft.header = header_lists(grid)
+    paired, notes = paired_lists([line for line in lines if "\t" not in line.strip()])
+    new = {key for key in paired if key not in draft.header}
+    for key in new:
+        draft.header[key] = paired[key]
+    for keys, note in notes:
+        if new & set(keys):
+            report.add("dugaan", note)
 
 
 def _read_rows(lines: list[str], header: _Header, draft: DraftSop, report: ImportReport, first_line: int) -> None:

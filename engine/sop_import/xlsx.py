@@ -25,6 +25,7 @@ from typing import Any
 from lxml import etree
 
 from engine.sop_import.draft import DraftSop, ImportReport
+from engine.sop_import.identity_cells import header_lists, identity_fields
 from engine.sop_import.table import Header, Symbol, TableRow, assemble, classify_header, is_header_row
 from storage.errors import SopImportError
 
@@ -278,8 +279,8 @@ def _read_sheet(sheet: Any, archive: zipfile.ZipFile, drawing: str | None,
         report.add("peringatan", f"Lembar {sheet.title!r} tidak memuat gambar bagan alir: pelaksana disimpulkan "
                                  "dari kata-kata kegiatan")
     draft = assemble(name, source, lanes, rows, symbols, tidak, report)
-    draft.identity = _identity(grid[:top])
-    draft.header = _header_lists(raw[:top])
+    draft.identity = identity_fields(grid[:top])
+    draft.header = header_lists(raw[:top])
     return draft, report
 
 
@@ -295,54 +296,6 @@ def _sop_name(rows: list[list[str]]) -> str | None:
         if text:
             return text
     return None
-
-
-_LISTS = {"dasar hukum": "dasarHukum", "kualifikasi pelaksana": "kualifikasiPelaksana",
-          "keterkaitan": "keterkaitan", "peralatan": "peralatan", "peringatan": "peringatan",
-          "pencatatan": "pencatatan"}
-
-
-def _header_lists(rows: list[list[str]]) -> dict[str, list[str]]:
-    """Dasar Hukum, Kualifikasi Pelaksana, ... above the table: a label cell, its entries after the
-    colon, in the cell to its right or in the cells below (one per line or per cell, numbering dropped)."""
-    found: dict[str, list[str]] = {}
-    for r, row in enumerate(rows):
-        for c, cell in enumerate(row):
-            label, _, rest = cell.partition(":")
-            key = next((v for k, v in _LISTS.items() if label.strip().casefold().startswith(k)), None)
-            if key is None or key in found:
-                continue
-            texts = [rest] if rest.strip() else []
-            if not texts and c + 1 < len(row) and row[c + 1].strip() and not _is_label(row[c + 1]):
-                texts = [row[c + 1]]
-            beside = bool(texts)
-            for below in rows[r + 1:]:
-                if beside or c >= len(below) or not below[c].strip() or _is_label(below[c]):
-                    break
-                texts.append(below[c])
-            entries = [re.sub(r"^\s*\d+\s*[.)]\s*", "", line).strip() for text in texts
-                       for line in text.splitlines() if line.strip()]
-            if entries:
-                found[key] = [" ".join(e.split()) for e in entries]
-    return found
-
-
-def _is_label(cell: str) -> bool:
-    label = cell.partition(":")[0].strip().casefold()
-    return any(label.startswith(k) for k in _LISTS)
-
-
-def _identity(rows: list[list[str]]) -> dict[str, str]:
-    fields = ("Nomor SOP", "Tanggal Pembuatan", "Tanggal Revisi", "Tanggal Efektif", "Disahkan oleh")
-    found: dict[str, str] = {}
-    for row in rows:
-        for i, cell in enumerate(row):
-            for field in fields:
-                if cell.casefold().startswith(field.casefold()):
-                    value = next((c for c in row[i + 1:] if c and c != ":"), "")
-                    if value:
-                        found[field] = value
-    return found
 
 
 def _rows(grid: list[list[str]], start: int, header: Header,

@@ -45,3 +45,28 @@ def test_upload_an_xlsx_sop_and_download_the_draft(page: Page, live_server: Live
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     assert b"<bpmn:laneSet" in saved.read_bytes()
+
+
+def test_import_a_seed_sop_open_it_in_the_studio_and_deploy(page: Page, live_server: LiveServer, auth: BrowserAuth,
+                                                             artifacts: Path) -> None:
+    seed = Path(__file__).resolve().parents[1] / "sop_import" / "data" / "seeds" / "002_ac54faf19602f954.txt"
+    auth.login("analis.kominfo")
+    page.goto(f"{live_server.url}/impor")
+    page.set_input_files("#dokumen", str(seed))
+    page.get_by_role("button", name="Impor").click()
+    expect(page.locator("section.card")).to_have_count(1)
+    expect(page.locator("section.card select")).to_have_value("dinas")
+    page.screenshot(path=str(artifacts / "impor-hasil-analis.png"), full_page=True)
+    page.get_by_role("button", name="Buka di Studio").click()
+    page.wait_for_selector("#studio-modeler[data-state=ready]")
+    expect(page.locator("#draft-label")).to_contain_text("SOP baru, belum di-deploy")
+    expect(page.locator(".djs-element.djs-shape[data-element-id^='Lane_']").first).to_be_visible()
+    expect(page.locator("#lanes li").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "impor-studio-draf-baru.png"), full_page=True)
+    page.fill("#deploy-note", "SOP Penyusunan LAKIP dari dokumen lama")
+    page.get_by_role("button", name="Deploy", exact=True).click()
+    page.wait_for_selector("#deploy-result[data-version='1']")
+    expect(page.locator("#deploy-result")).to_contain_text("Versi 1 di-deploy oleh analis.kominfo")
+    page.screenshot(path=str(artifacts / "impor-studio-deploy.png"), full_page=True)
+    page.goto(f"{live_server.url}/studio/")
+    expect(page.locator("#katalog")).to_contain_text("sop_penyusunan_laporan_akuntabilitas_kinerja_instansi_pemerintah")

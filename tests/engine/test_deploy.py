@@ -135,6 +135,8 @@ BAD_INPUTS = {
     "impossible Tanggal Pembuatan": (_with_sop('tanggalPembuatan="2026-02-30"'), "bukan tanggal YYYY-MM-DD"),
     "NIP of 17 digits": (_with_sop('nomor="1"', '<alur:disahkanOleh nama="A" nip="19680412199003200"/>'),
                          "harus 18 angka"),
+    "unknown kind of signature": (_with_sop('', '<alur:disahkanOleh nama="A" tandaTangan="stempel"/>'),
+                                  "harus 'basah' atau 'elektronik'"),
     "two signers": (_with_sop('', '<alur:disahkanOleh nama="A"/><alur:disahkanOleh nama="B"/>'),
                     "disahkanOleh lebih dari satu"),
     "schema violation": (diagram().replace(b"<bpmn:endEvent", b"<bpmn:endEventt").replace(b'id="End" name="Selesai"/>', b'id="End" name="Selesai"></bpmn:endEventt>'), ""),

@@ -11,8 +11,9 @@ from engine import drafts, instances, migration, studio
 from engine.access import Grants
 from engine.database import Database
 from engine.templates import deploy_templates, template_files
-from storage import definitions
-from storage.errors import DeployError, InvalidTaskDataError, StaleDraftError
+from storage import definitions, org
+from storage import drafts as draft_store
+from storage.errors import DeployError, InvalidTaskDataError, NewSopRefused, StaleDraftError
 from tests.support import ready_task
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
@@ -162,3 +163,51 @@ def test_an_instance_whose_ready_step_was_removed_is_not_movable(alur_db: Databa
     assert not candidate.movable and "pindah lajur" in candidate.reasons[0]
     with alur_db.transaction() as session:
         assert migration.move_all(session, SOP, username=ANALYST).moved == ()
+
+
+def _new_sop(xml: str) -> str:
+    """The Kecamatan SOP's XML renamed to a new process id (an SOP not deployed yet)."""
+    return xml.replace(f'id="{SOP}"', 'id="sop_baru_kecamatan"').replace(f'processRef="{SOP}"',
+                                                                           'processRef="sop_baru_kecamatan"')
+
+
+def test_a_new_sop_draft_has_no_base_version_and_deploys_as_version_1(alur_db: Database) -> None:
+    kecamatan = Grants((("analis_proses", "kecamatan-contoh"),))
+    xml = _new_sop(_xml(alur_db))
+    with alur_db.transaction() as session:
+        with pytest.raises(NewSopRefused) as refused:
+            drafts.create_new_sop_draft(session, xml=xml, username=ANALYST, grants=kecamatan, unit_kind="dinas")
+        assert refused.value.reason == "no_grant"
+        with pytest.raises(NewSopRefused) as clash:
+            drafts.create_new_sop_draft(session, xml=_xml(alur_db), username=ANALYST, grants=kecamatan)
+        assert clash.value.reason == "deployed" and "versi baru SOP itu" in str(clash.value)
+        view = drafts.create_new_sop_draft(session, xml=xml, username=ANALYST, grants=kecamatan)
+        assert (view.process_id, view.base_version) == ("sop_baru_kecamatan", None)
+        with pytest.raises(NewSopRefused) as twice:
+            drafts.create_new_sop_draft(session, xml=xml, username=ANALYST, grants=kecamatan)
+        assert (twice.value.reason, twice.value.draft_id) == ("draft_open", view.id)
+        listed = drafts.new_sop_drafts(session)
+        assert [(d.draft.id, d.unit_kind) for d in listed] == [(view.id, "kecamatan")]
+        outcome = drafts.deploy_draft(session, view.id, revision=view.revision, note="SOP baru", username=ANALYST)
+        assert outcome.version == 1 and drafts.new_sop_drafts(session) == []
+
+
+def test_a_new_sop_draft_is_refused_at_deploy_when_its_id_was_deployed_meanwhile(alur_db: Database) -> None:
+    xml = _new_sop(_xml(alur_db))
+    with alur_db.transaction() as session:
+        first = drafts.create_new_sop_draft(session, xml=xml, username=ANALYST, grants=Grants((("analis_proses", None),)))
+        drafts.deploy_draft(session, first.id, revision=first.revision, note="pertama", username=ANALYST)
+    with alur_db.transaction() as session:  # a second analyst's draft, created before the first deploy
+        user = org.get_user_by_username(session, "analis.organisasi")
+        late = draft_store.create(session, process_id="sop_baru_kecamatan", base_definition_id=None,
+                                  bpmn_xml=xml.replace("Struktur organisasi", "Struktur"), user_id=user.id,
+                                  at=first.created_at)
+        with pytest.raises(NewSopRefused, match="sudah di-deploy sejak draf baru ini dibuat"):
+            drafts.deploy_draft(session, late.id, revision=1, note="kedua", username="analis.organisasi")
+        assert [d.version for d in definitions.list_versions(session, "sop_baru_kecamatan")] == [1]
+
+
+def test_a_draft_of_a_deployed_sop_without_base_starts_from_its_latest_version(alur_db: Database) -> None:
+    with alur_db.transaction() as session:
+        view = drafts.create_draft(session, process_id=SOP, xml=_xml(alur_db), username=ANALYST, base_version=None)
+    assert view.base_version == 1

@@ -99,9 +99,26 @@ def _numbered(diagram: Diagram) -> list[str]:
     return ["" if r.row.startswith("tanpa nomor") else r.row for r in diagram.rows]
 
 
-def to_tsv(diagram: Diagram, names: dict[str, str], *, marks: bool = True) -> bytes:
-    """The SOP-AP table as a tab-separated text (two header rows), a "√" in the performer's column."""
-    lines = [diagram.name, "",
+TSV_IDENTITY = [
+    "PEMERINTAH KABUPATEN CONTOH", "DINAS KOMUNIKASI DAN INFORMATIKA",
+    "Nomor SOP\t:\tSOP-2-17/17000/2026", "Tanggal Pembuatan\t:\t2 Januari 2026", "Tanggal Revisi\t:\t-",
+    "Tanggal Efektif\t:\t5 Januari 2026", "Disahkan oleh\t:\tKepala Dinas", "\t\tDrs. Budi Santoso, M.Si",
+    "\t\tNIP. 197001011990031001", "Nama SOP\t:\t{name}",
+    "Dasar Hukum:\tKualifikasi Pelaksana:",
+    "1. Peraturan Menteri PANRB Nomor 35 Tahun 2012 tentang Pedoman\t1. Memahami tugas pokok dan fungsi",
+    "   Penyusunan SOP Administrasi Pemerintahan\t2. Mampu mengoperasikan komputer",
+    "2. Peraturan Bupati Nomor 7 Tahun 2024\t",
+    "Keterkaitan:\tPeralatan/Perlengkapan:", "1. SOP Pengiriman Surat/Dokumen\t1. Komputer", "\t2. Printer",
+    "Peringatan:\tPencatatan dan Pendataan:",
+    "Laporan terlambat bila SOP tidak dilaksanakan\tDisimpan sebagai arsip elektronik", "",
+]
+
+
+def to_tsv(diagram: Diagram, names: dict[str, str], *, marks: bool = True, identity: bool = False) -> bytes:
+    """The SOP-AP table as a tab-separated text (two header rows), a "√" in the performer's column;
+    ``identity``: the identity part above it in two columns (:data:`TSV_IDENTITY`)."""
+    head = [line.replace("{name}", diagram.name) for line in TSV_IDENTITY] if identity else []
+    lines = [*head, diagram.name, "",
              "\t".join(["No.", "Kegiatan", "Pelaksana", *[""] * (len(diagram.lanes) - 1),
                         "Mutu Baku", "", "", "Keterangan"]),
              "\t".join(["", "", *diagram.lanes, "Kelengkapan", "Waktu", "Output", ""])]

@@ -108,3 +108,49 @@ def _comparable(result: ImportedSop) -> dict[str, object]:
         "steps": [(draft.lanes[r.lanes[0]].name.casefold(), r.tidak if r.review else None,
                    r.kelengkapan, r.waktu, r.output, r.calls) for r in draft.rows],
     }
+
+
+def test_tsv_identity_part_is_read_as_from_pdf_and_xlsx() -> None:
+    names = deployed_names()
+    diagram = read_diagram(DIAGRAMS[0])
+    (result,) = import_document(to_tsv(diagram, names, identity=True), "sop.tsv", names)
+    draft = result.draft
+    assert draft.name == diagram.name
+    assert draft.identity == {"Nomor SOP": "SOP-2-17/17000/2026", "Tanggal Pembuatan": "2 Januari 2026",
+                              "Tanggal Efektif": "5 Januari 2026", "Disahkan oleh": "Kepala Dinas",
+                              "NIP": "197001011990031001", "Nama pengesah": "Drs. Budi Santoso, M.Si"}
+    assert draft.header == {
+        "dasarHukum": ["Peraturan Menteri PANRB Nomor 35 Tahun 2012 tentang Pedoman Penyusunan SOP "
+                       "Administrasi Pemerintahan", "Peraturan Bupati Nomor 7 Tahun 2024"],
+        "kualifikasiPelaksana": ["Memahami tugas pokok dan fungsi", "Mampu mengoperasikan komputer"],
+        "keterkaitan": ["SOP Pengiriman Surat/Dokumen"], "peralatan": ["Komputer", "Printer"],
+        "peringatan": ["Laporan terlambat bila SOP tidak dilaksanakan"],
+        "pencatatan": ["Disimpan sebagai arsip elektronik"]}
+    assert b'nomor="SOP-2-17/17000/2026" tanggalPembuatan="2026-01-02"' in result.bpmn
+    assert b'tanggalEfektif="2026-01-05"' in result.bpmn and b"tanggalRevisi" not in result.bpmn
+    assert b'nama="Drs. Budi Santoso, M.Si"' in result.bpmn and b'nip="197001011990031001"' in result.bpmn
+    assert b"<alur:dasarHukum>Peraturan Bupati Nomor 7 Tahun 2024</alur:dasarHukum>" in result.bpmn
+    assert _comparable(result) == diagram.comparable(), "the table reads as without the identity part"
+
+
+def test_text_copy_that_lost_the_two_columns_splits_lists_by_numbering() -> None:
+    """Seed 003's identity part (labels in pairs, then both lists), above a tab-separated table."""
+    names = deployed_names()
+    seed = (SEEDS / "003_5673e55a475cea00.txt").read_text(encoding="utf-8").split("\n")
+    above = seed[:next(i for i, line in enumerate(seed) if line.startswith("PELAKSANA"))]
+    above += ["Nomor SOP : 061/12/SKPD/2024", "Tanggal Pembuatan : 2 Januari 2024", ""]
+    table = to_tsv(read_diagram(DIAGRAMS[0]), names).decode("utf-8")
+    (result,) = import_document(("\n".join(above) + "\n" + table).encode("utf-8"), "003-tsv.txt", names)
+    header = result.draft.header
+    assert header["dasarHukum"][0] == ("Permenpan dan RB Nomor 35 Tahun 2012 tentang Pedoman Penyusunan SOP "
+                                       "Administrasi Pemerintahan")
+    assert len(header["dasarHukum"]) == 2
+    assert header["kualifikasiPelaksana"] == ["Memiliki kemampuan mengolah data",
+                                              "Mengetahui mekanisme pembuatan laporan"]
+    assert header["keterkaitan"] == ["SOP Perjanjian Kinerja"]
+    assert header["peralatan"] == ["Internet", "Komputer", "Printer", "ATK"]
+    assert header["peringatan"][0].startswith("Jika pengukuran kinerja tidak dilaksanakan")
+    assert header["pencatatan"][0].startswith("Rumusan rencana sasaran kinerja")
+    assert result.draft.identity == {"Nomor SOP": "061/12/SKPD/2024", "Tanggal Pembuatan": "2 Januari 2024"}
+    guesses = [f.message for f in result.report.findings if f.confirm and "dipisah menurut penomoran" in f.message]
+    assert len(guesses) == 3 and "Dasar Hukum dan Kualifikasi Pelaksana" in guesses[0]

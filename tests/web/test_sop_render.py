@@ -159,3 +159,47 @@ def test_hostile_text_is_escaped_and_nothing_is_fetched() -> None:
     assert pdf_bytes is not None
     with pdfplumber.open(BytesIO(pdf_bytes)) as pdf:
         assert '<script>alert(1)</script> & "kutip"' in pdf.pages[0].extract_text()
+
+
+def _signed(xml: bytes, tanda_tangan: str | None) -> SopDocument:
+    kind = f' tandaTangan="{tanda_tangan}"' if tanda_tangan else ""
+    header = (f'<bpmn:extensionElements><alur:sop unitKind="any" nomor="SOP-7/2026"><alur:disahkanOleh '
+              f'jabatan="Kepala Dinas" nama="Drs. Budi Santoso" nip="197001011990031001"{kind}/></alur:sop>'
+              f'</bpmn:extensionElements>')
+    return _document(xml.replace(b'isExecutable="true">', b'isExecutable="true">' + header.encode(), 1))
+
+
+def _numbers(page: Any, paper: sop_render.Paper) -> list[str]:
+    """The printed row numbers: the words inside the No column."""
+    left = paper.margin_side_mm * sop_render.PX_PER_MM
+    right = left + sop_render._columns(paper, 1).widths[0]
+    return [w["text"] for w in page.extract_words()
+            if w["text"].isdigit() and left * PT_PER_PX <= w["x0"] and w["x1"] <= right * PT_PER_PX]
+
+
+def test_electronic_signature_note_on_every_page_and_no_lone_last_row() -> None:
+    """8 rows on A4 fill page 1 with 7 and leave the 8th alone: it takes the 7th along, and the
+    off-page connector moves with them; an electronic signature puts its note in every footer."""
+    paper = sop_render.PAPERS["A4"]
+    doc = _signed(long_sop_xml(8, 4), "elektronik")
+    rendered = sop_render.render_pdf(doc, paper=paper)
+    assert [len(layout.rows) for layout in rendered.layouts] == [6, 2]
+    assert rendered.pdf is not None
+    with pdfplumber.open(BytesIO(rendered.pdf)) as pdf:
+        assert len(pdf.pages) == 2
+        for page in pdf.pages:
+            text = page.extract_text()
+            assert "Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat elektronik" in text
+            assert "Badan Siber dan Sandi Negara" in text
+        assert "Ditandatangani secara elektronik" in pdf.pages[0].extract_text()
+        assert [_numbers(page, paper) for page in pdf.pages] == [["1", "2", "3", "4", "5", "6"], ["7", "8"]]
+        letters = [sorted(w["text"] for w in page.extract_words() if w["text"] in ("A", "B", "C"))
+                   for page in pdf.pages]
+        # A: the flow from row 6 down to row 7; B: row 8's Tidak back up to row 5 — a pair each
+        assert letters == [["A", "B"], ["A", "B"]]
+    by_hand = sop_render.render_pdf(_signed(long_sop_xml(8, 4), None), paper=paper)
+    assert by_hand.pdf is not None
+    with pdfplumber.open(BytesIO(by_hand.pdf)) as pdf:
+        assert not any("ditandatangani" in page.extract_text().casefold() for page in pdf.pages)
+        assert "Drs. Budi Santoso" in pdf.pages[0].extract_text()
+

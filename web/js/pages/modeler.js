@@ -54,11 +54,14 @@ function setDraft(value) {
   draft = value;
   root.dataset.draftId = value ? String(value.id) : '';
   root.dataset.revision = value ? String(value.revision) : '';
+  const origin = value && value.base_version == null && context.current_version == null
+    ? 'SOP baru, belum di-deploy' : `dari v${value ? value.base_version ?? '-' : ''}`;
   $('#draft-label').textContent = value
-    ? `Draf #${value.id} (dari v${value.base_version ?? '-'}), disimpan ${value.updated_by} ${timeText(value.updated_at)}`
+    ? `Draf #${value.id} (${origin}), disimpan ${value.updated_by} ${timeText(value.updated_at)}`
     : `Belum ada draf: perubahan pertama membuat draf dari v${context.current_version}`;
-  $('#compare-link').href = value ? `${urls.compareUrl}?dari=${context.current_version}&draf=${value.id}` : '#';
-  $('#compare-link').classList.toggle('disabled', !value);
+  const comparable = value && context.current_version != null;
+  $('#compare-link').href = comparable ? `${urls.compareUrl}?dari=${context.current_version}&draf=${value.id}` : '#';
+  $('#compare-link').classList.toggle('disabled', !comparable);
 }
 
 async function xml() {
@@ -215,6 +218,14 @@ async function deploy(event) {
     result.textContent = `Versi ${answer.version} di-deploy oleh ${answer.deployed_by} pada ${timeText(answer.deployed_at)}. `
       + `${answer.running_on_older} instans yang sedang berjalan tetap pada versi awalnya.`;
     context.current_version = answer.version;
+    if (urls.newSop) {
+      // The new SOP now exists: further edits are drafts of its version 1, in the SOP's own modeler.
+      result.append(' ');
+      const link = document.createElement('a');
+      link.href = urls.versionsUrl;
+      link.textContent = 'Lihat versi SOP ini';
+      result.append(link);
+    }
     setDraft(null);
     saveState('clean', 'Di-deploy');
   } catch (error) {
