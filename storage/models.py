@@ -49,8 +49,12 @@ __all__ = [
     "RoleAlias", "RoleMember", "SopDraft", "StudioEvent", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
     "EMAIL_MODES", "JOB_STATES", "NOTIFICATION_KINDS", "Job", "Notification", "NotificationPreference",
-    "UnitPolicy",
+    "UnitPolicy", "POSTGRES_ONLY_INDEXES",
 ]
+
+POSTGRES_ONLY_INDEXES = frozenset({"ix_process_instance_title_trgm"})
+"""Indexes a migration creates on PostgreSQL only (not declarable per dialect here): the trigram
+index of titles for the auditors' search ``ILIKE '%…%'`` (migration 0008)."""
 
 UNIT_KINDS = ("bagian", "dinas", "kecamatan")
 ACCESS_KINDS = ("administrator", "analis_proses", "auditor")
@@ -326,6 +330,10 @@ class ProcessInstance(Base):
         Index("ix_process_instance_unit_started", "unit_id", "started_at", "id"),
         Index("ix_process_instance_completed", "completed_at", "id"),
         Index("ix_process_instance_title", "title", "id"),
+        # the search's status and SOP filters in keyset order (migration 0008)
+        Index("ix_process_instance_status_started", "status", "started_at", "id"),
+        Index("ix_process_instance_definition_started", "definition_id", "started_at", "id"),
+        # + on PostgreSQL only: ix_process_instance_title_trgm, GIN (title gin_trgm_ops) (POSTGRES_ONLY_INDEXES)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

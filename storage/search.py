@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from storage.errors import InvalidTaskDataError
@@ -153,8 +153,9 @@ def _filtered(criteria: Criteria, visible: ColumnElement[bool]) -> Select[Any]:
         stmt = stmt.where(or_(pi.started_by_id == c.participant_id, exists(select(HumanTask.id).where(
             HumanTask.completed_by_id == c.participant_id, HumanTask.instance_id == pi.id))))
     if c.text and c.text.strip():
-        pattern = "%" + c.text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(func.lower(pi.title).like(pattern, escape="\\"))
+        pattern = "%" + c.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # ILIKE on PostgreSQL (served by the trigram index of migration 0008), lower() LIKE lower() on SQLite
+        stmt = stmt.where(pi.title.ilike(pattern, escape="\\"))
     return stmt
 
 
@@ -173,10 +174,9 @@ def _ordered(stmt: Select[Any], sort: str, after: str | None) -> Select[Any]:
                 bound = datetime.fromisoformat(value)
             except ValueError as exc:
                 raise InvalidTaskDataError("Penanda halaman tidak sah / bad page cursor") from exc
-        if sort == "terbaru":
-            stmt = stmt.where(or_(key < bound, and_(key == bound, pi.id < int(last_id))))
-        else:
-            stmt = stmt.where(or_(key > bound, and_(key == bound, pi.id > int(last_id))))
+        # a row comparison, not "key < v OR (key = v AND id < n)": PostgreSQL turns it into one index range
+        after_key = tuple_(key, pi.id), tuple_(literal(bound, key.type), literal(int(last_id), pi.id.type))
+        stmt = stmt.where(after_key[0] < after_key[1] if sort == "terbaru" else after_key[0] > after_key[1])
     if sort == "terbaru":
         return stmt.order_by(key.desc(), pi.id.desc())
     return stmt.order_by(key.asc(), pi.id.asc())
