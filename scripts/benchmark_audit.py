@@ -194,13 +194,18 @@ def bench_search(url: str, samples: int) -> None:
                 nexts.append(found.group(1).replace("&amp;", "&"))
         urls = [f"/audit?{q}" for q in queries] + nexts
         times = []
+        per_url: dict[str, list[float]] = {}
         for i in range(samples):
             began = time.perf_counter()
             body = opener.open(base + urls[i % len(urls)], timeout=30).read()
             times.append(time.perf_counter() - began)
+            per_url.setdefault(urls[i % len(urls)], []).append(times[-1])
             assert b'id="results"' in body or b'id="no-results"' in body
+        slowest = max(per_url, key=lambda u: statistics.median(per_url[u]))
         print(f"   ({len(urls)} different searches, {samples} requests; median "
-              f"{statistics.median(times) * 1000:.1f} ms, slowest {max(times) * 1000:.1f} ms)")
+              f"{statistics.median(times) * 1000:.1f} ms, slowest {max(times) * 1000:.1f} ms; slowest search "
+              f"{slowest[:90]} at a median {statistics.median(per_url[slowest]) * 1000:.1f} ms; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
         report("1. search over HTTP at the instances above (p95)", percentile(times, 95) * 1000, "ms", 100)
     finally:
         server.send_signal(signal.SIGTERM)

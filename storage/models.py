@@ -333,6 +333,7 @@ class ProcessInstance(Base):
         # the search's status and SOP filters in keyset order (migration 0008)
         Index("ix_process_instance_status_started", "status", "started_at", "id"),
         Index("ix_process_instance_definition_started", "definition_id", "started_at", "id"),
+        Index("ix_process_instance_started_by", "started_by_id", "started_at", "id"),
         # + on PostgreSQL only: ix_process_instance_title_trgm, GIN (title gin_trgm_ops) (POSTGRES_ONLY_INDEXES)
     )
 

@@ -56,7 +56,8 @@ def test_title_search_index_on_postgresql_only(engine: Engine) -> None:
     """The trigram index of migration 0008 serves ILIKE on PostgreSQL; SQLite has none."""
     names = {ix["name"] for ix in inspect(engine).get_indexes("process_instance")}
     assert ("ix_process_instance_title_trgm" in names) == (engine.dialect.name == "postgresql")
-    assert {"ix_process_instance_status_started", "ix_process_instance_definition_started"} <= names
+    assert {"ix_process_instance_status_started", "ix_process_instance_definition_started",
+            "ix_process_instance_started_by"} <= names
 
 
 def test_every_contract_table_exists(engine: Engine) -> None:
