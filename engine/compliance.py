@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from engine import visibility
-from engine.catalog import latest_definition, list_latest
+from engine.catalog import latest_definition, latest_names
 from storage import chain, definitions
 from storage import compliance as store
 from storage.errors import InvalidTaskDataError
@@ -87,7 +87,7 @@ def report(session: Session, username: str, *, start: datetime, end: datetime, u
     if unit_code and unit_id is None:
         raise InvalidTaskDataError(f"Unit {unit_code} tidak dikenal / unknown unit")
     scope = store.Scope(start, end, visibility.visible_instances_filter(session, username), unit_id, process_id)
-    names = {d.process_id: d.name for d in list_latest(session)}
+    names = dict(latest_names(session))
     redo = store.rework(session, scope)
     tables = store.breakdowns(session, scope)
     steps = []

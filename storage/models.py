@@ -413,6 +413,7 @@ class HumanTask(Base):
         # the compliance report and "who took part" (migration 0006)
         Index("ix_human_task_completed", "state", "completed_at"),
         Index("ix_human_task_completed_by", "completed_by_id", "instance_id"),
+        Index("ix_human_task_longest", "state", "working_minutes"),  # the report's longest waits (migration 0008)
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -1,4 +1,4 @@
-"""audit search: trigram index on instance titles (PostgreSQL), keyset indexes per status and SOP
+"""audit search and report: trigram index on titles (PostgreSQL), keyset indexes, longest waits
 
 The auditors' search (``storage.search``) looks for part of a title with
 ``ILIKE '%…%'``, which no B-tree serves: on PostgreSQL a GIN index with the
@@ -7,7 +7,9 @@ pg_trgm``; the extension goes into ``public`` when that schema exists, so that
 dropping an application schema never drops it for others). SQLite has no
 trigram index and keeps scanning titles (its databases are small). Three
 composite indexes follow the keyset order (``started_at DESC, id DESC``) under
-the status and SOP filters and for the instances a participant started.
+the status and SOP filters and for the instances a participant started;
+``ix_human_task_longest`` gives the compliance report its longest waits
+without sorting a year of steps.
 
 The trigram index is not declared in ``storage.models`` (SQLAlchemy cannot
 declare an index for one dialect only); ``storage.models.POSTGRES_ONLY_INDEXES``
@@ -38,6 +40,7 @@ def upgrade() -> None:
     op.create_index("ix_process_instance_definition_started", "process_instance",
                     ["definition_id", "started_at", "id"])
     op.create_index("ix_process_instance_started_by", "process_instance", ["started_by_id", "started_at", "id"])
+    op.create_index("ix_human_task_longest", "human_task", ["state", "working_minutes"])
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
@@ -52,6 +55,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index(TRIGRAM_INDEX, table_name="process_instance")  # the extension stays: others may use it
+    op.drop_index("ix_human_task_longest", table_name="human_task")
     op.drop_index("ix_process_instance_started_by", table_name="process_instance")
     op.drop_index("ix_process_instance_definition_started", table_name="process_instance")
     op.drop_index("ix_process_instance_status_started", table_name="process_instance")
