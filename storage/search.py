@@ -1,9 +1,12 @@
 """Instance search for auditors and unit heads: filters, sorting, keyset pagination.
 
 Every query reads ``process_instance`` through its indexes (migration 0006:
-``started_at``, ``unit_id, started_at``, ``completed_at``) and tests the
-"late" and "rework" filters with correlated EXISTS on ``human_task`` and
-``audit_event`` indexes; no workflow state is loaded. :func:`visible_clause`
+``started_at``, ``unit_id, started_at``, ``completed_at``, ``title``; 0008:
+``status, started_at``, ``definition_id, started_at``, ``started_by_id,
+started_at`` and, on PostgreSQL, a ``pg_trgm`` GIN index for the title's
+ILIKE) and tests the "late", "rework" and "took part" filters with correlated
+EXISTS on ``human_task`` and ``audit_event`` indexes; no workflow state is
+loaded. :func:`visible_clause`
 is the visibility rule of ``engine.visibility`` in SQL.
 
 Keyset pagination: a page ends with a cursor ``"<sort value>|<id>"``; the next
