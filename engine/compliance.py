@@ -19,11 +19,10 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from engine import visibility
-from engine.catalog import latest_definition, list_latest
+from engine.catalog import latest_definition, latest_names
 from storage import chain, definitions
 from storage import compliance as store
 from storage.errors import InvalidTaskDataError
-from storage.models import HumanTask
 
 __all__ = ["Line", "Report", "latest_xml", "report", "year_bounds"]
 
@@ -88,12 +87,12 @@ def report(session: Session, username: str, *, start: datetime, end: datetime, u
     if unit_code and unit_id is None:
         raise InvalidTaskDataError(f"Unit {unit_code} tidak dikenal / unknown unit")
     scope = store.Scope(start, end, visibility.visible_instances_filter(session, username), unit_id, process_id)
-    names = {d.process_id: d.name for d in list_latest(session)}
-    h = HumanTask
+    names = dict(latest_names(session))
     redo = store.rework(session, scope)
+    tables = store.breakdowns(session, scope)
     steps = []
     heatmap: dict[str, dict[str, float]] = {}
-    for f in store.by_group(session, scope, [h.process_id, h.element_id, h.name, h.waktu]):
+    for f in tables["steps"]:
         pid, step_id, step_name, waktu = f.key
         tidak, answers = redo.get((pid, step_id), (0, 0))
         steps.append(_line(f, step_name, names.get(pid, pid), rework_rate=tidak / answers if answers else None,
@@ -107,11 +106,10 @@ def report(session: Session, username: str, *, start: datetime, end: datetime, u
     sops = [_line(f, names.get(f.key[0], f.key[0]), f.key[0],
                   rework_rate=(sop_redo[f.key[0]][0] / sop_redo[f.key[0]][1]) if sop_redo.get(f.key[0], (0, 0))[1]
                   else None, process_id=f.key[0])
-            for f in store.by_group(session, scope, [h.process_id])]
-    roles = [_line(f, f.key[1], units.get(f.key[0], "?"))
-             for f in store.by_group(session, scope, [h.unit_id, h.lane_name])]
-    unit_lines = [_line(f, units.get(f.key[0], "?")) for f in store.by_group(session, scope, [h.unit_id])]
-    months = [_line(f, f.key[0]) for f in store.by_month(session, scope)]
+            for f in tables["sops"]]
+    roles = [_line(f, f.key[1], units.get(f.key[0], "?")) for f in tables["roles"]]
+    unit_lines = [_line(f, units.get(f.key[0], "?")) for f in tables["units"]]
+    months = [_line(f, f.key[0]) for f in tables["months"]]
     runs = sum(s.runs for s in unit_lines)
     timed_on = [(u.on_time_share, u.runs) for u in unit_lines if u.on_time_share is not None]
     share = (sum(s * r for s, r in timed_on) / sum(r for _, r in timed_on)) if timed_on else None

@@ -2,9 +2,12 @@
 
 Reads ``human_task`` (completed steps: ``working_minutes`` on the unit's
 calendar, ``due_at`` from the Waktu) and ``audit_event`` (keputusan of reviews)
-only — never a workflow state. Every figure is grouped in the database; the
-median and 90th percentile use ``percentile_cont`` on PostgreSQL and, as SQLite
-has no percentile function, an ordered read of the one column on SQLite.
+only — never a workflow state. Every figure is grouped in the database: the
+tables per SOP, step, role, unit and month in one ``GROUPING SETS`` query on
+PostgreSQL (:func:`breakdowns`), the rework rates in a second, the longest
+waits in a third. The median and 90th percentile use ``percentile_cont`` on
+PostgreSQL and, as SQLite has no percentile function, an ordered read of the
+one column on SQLite.
 
 A step counts in the period when it was completed in ``[start, end)``; on time
 when ``completed_at <= due_at``; a step without a Waktu has no due time and
@@ -21,13 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, null, select, text, tuple_, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
 
 from storage.models import AuditEvent, HumanTask, ProcessInstance, Unit
 
-__all__ = ["Figures", "Scope", "Wait", "by_group", "by_month", "longest", "rework", "unit_codes"]
+__all__ = ["BREAKDOWNS", "Figures", "Scope", "Wait", "breakdowns", "longest", "rework", "unit_codes"]
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,31 @@ def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
     return found
 
 
-def _percentiles_sqlite(session: Session, columns: Sequence[Any], where: list[ColumnElement[bool]]
-                        ) -> dict[tuple[Any, ...], tuple[float | None, float | None]]:
-    values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    stmt = (select(*columns, HumanTask.working_minutes)
-            .where(*where, HumanTask.working_minutes.is_not(None)).order_by(HumanTask.working_minutes))
-    for row in session.execute(stmt):
-        values[tuple(row[:-1])].append(row[-1])
-    return {key: (_percentile(v, 0.5), _percentile(v, 0.9)) for key, v in values.items()}
+BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "steps": ("process_id", "element_id", "name", "waktu"),
+    "sops": ("process_id",),
+    "roles": ("unit_id", "lane_name"),
+    "units": ("unit_id",),
+    "months": ("month",),
+}
+"""The report's tables and the columns each groups by (``month``: "YYYY-MM" of completion, UTC)."""
+
+_COLUMNS = ("process_id", "element_id", "name", "waktu", "unit_id", "lane_name", "month")
+
+
+def _columns(postgres: bool) -> dict[str, Any]:
+    h = HumanTask
+    if postgres:
+        # literal text (not bound parameters) so that GROUP BY matches the select list; the text keys are
+        # grouped byte-wise (COLLATE "C": equal is equal, and sorting them skips the locale's rules)
+        month: Any = func.to_char(func.date_trunc(literal_column("'month'"), func.timezone(
+            literal_column("'UTC'"), h.completed_at)), literal_column("'YYYY-MM'"))
+        return {"process_id": h.process_id.collate("C"), "element_id": h.element_id.collate("C"),
+                "name": h.name.collate("C"), "waktu": h.waktu.collate("C"), "unit_id": h.unit_id,
+                "lane_name": h.lane_name.collate("C"), "month": month.collate("C")}
+    month = func.strftime(literal_column("'%Y-%m'"), h.completed_at)
+    return {"process_id": h.process_id, "element_id": h.element_id, "name": h.name, "waktu": h.waktu,
+            "unit_id": h.unit_id, "lane_name": h.lane_name, "month": month}
 
 
 def _percentile(ordered: list[int], fraction: float) -> float | None:
@@ -102,41 +122,67 @@ def _percentile(ordered: list[int], fraction: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def by_group(session: Session, scope: Scope, columns: Sequence[Any]) -> list[Figures]:
-    """Figures grouped by ``columns`` (e.g. ``HumanTask.process_id, HumanTask.element_id``), largest first."""
+def breakdowns(session: Session, scope: Scope) -> dict[str, list[Figures]]:
+    """Every table of :data:`BREAKDOWNS` for the scope: ``{table: [Figures]}``, largest group first (months oldest
+    first); a ``Figures.key`` holds the table's columns in the order given there.
+
+    PostgreSQL: one query, ``GROUP BY GROUPING SETS`` over the completed steps
+    with ``percentile_cont`` for the median and p90 (``GROUPING()`` tells the
+    sets apart). SQLite, which has neither: one ``UNION ALL`` of the groupings
+    for the counts and one read of the working minutes in order for the
+    percentiles (same interpolation as ``percentile_cont``).
+    """
     h = HumanTask
-    where = _conditions(scope)
-    on_time = func.sum(case((and_(h.due_at.is_not(None), h.completed_at <= h.due_at), 1), else_=0))
-    timed = func.sum(case((h.due_at.is_not(None), 1), else_=0))
     postgres = session.get_bind().dialect.name == "postgresql"
-    extra: list[Any] = []
+    columns = _columns(postgres)
+    where = _conditions(scope)
+    measures = [func.count(), func.sum(case((h.due_at.is_not(None), 1), else_=0)),
+                func.sum(case((and_(h.due_at.is_not(None), h.completed_at <= h.due_at), 1), else_=0)),
+                func.max(h.working_minutes)]
+    width = len(_COLUMNS)
+    rows: list[tuple[str, tuple[Any, ...], Sequence[Any], tuple[float | None, float | None]]] = []
     if postgres:
-        extra = [func.percentile_cont(0.5).within_group(h.working_minutes),
-                 func.percentile_cont(0.9).within_group(h.working_minutes)]
-    stmt = (select(*columns, func.count(), timed, on_time, func.max(h.working_minutes), *extra)
-            .where(*where).group_by(*columns))
-    rows = session.execute(stmt).all()
-    width = len(columns)
-    percentiles = {} if postgres else _percentiles_sqlite(session, columns, where)
-    found = []
-    for row in rows:
-        key = tuple(row[:width])
-        runs, timed_n, on_time_n, longest = row[width:width + 4]
-        median, p90 = (row[width + 4], row[width + 5]) if postgres else percentiles.get(key, (None, None))
-        found.append(Figures(key, int(runs), int(timed_n or 0), int(on_time_n or 0),
-                             None if median is None else float(median), None if p90 is None else float(p90),
-                             None if longest is None else int(longest)))
-    return sorted(found, key=lambda f: (-f.runs, [str(k) for k in f.key]))
-
-
-def by_month(session: Session, scope: Scope) -> list[Figures]:
-    """Figures per calendar month (UTC) of completion, oldest first; ``key`` = ("YYYY-MM",)."""
-    h = HumanTask
-    if session.get_bind().dialect.name == "postgresql":
-        month: Any = func.to_char(func.date_trunc("month", func.timezone("UTC", h.completed_at)), "YYYY-MM")
+        # the sorts of a year's steps (~170,000 rows) fit in memory, and JIT compiling costs more than it saves;
+        # both settings end with this read-only transaction
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.execute(text("SET LOCAL jit = off"))
+        masks = {sum(1 << (width - 1 - i) for i, c in enumerate(_COLUMNS) if c not in cols): table
+                 for table, cols in BREAKDOWNS.items()}
+        stmt = (select(func.grouping(*columns.values()), *columns.values(), *measures,
+                       func.percentile_cont(0.5).within_group(h.working_minutes),
+                       func.percentile_cont(0.9).within_group(h.working_minutes))
+                .where(*where)
+                .group_by(func.grouping_sets(*(tuple_(*(columns[c] for c in cols)) for cols in BREAKDOWNS.values()))))
+        for row in session.execute(stmt):
+            table = masks[row[0]]
+            values = dict(zip(_COLUMNS, row[1:width + 1], strict=True))
+            rows.append((table, tuple(values[c] for c in BREAKDOWNS[table]), row[width + 1:width + 5],
+                         (row[width + 5], row[width + 6])))
     else:
-        month = func.strftime("%Y-%m", h.completed_at)
-    return sorted(by_group(session, scope, [month.label("month")]), key=lambda f: f.key)
+        parts = [select(literal(table), *(columns[c] if c in cols else null() for c in _COLUMNS), *measures)
+                 .where(*where).group_by(*(columns[c] for c in cols)) for table, cols in BREAKDOWNS.items()]
+        minutes: dict[tuple[str, tuple[Any, ...]], list[int]] = defaultdict(list)
+        read = (select(*columns.values(), h.working_minutes)
+                .where(*where, h.working_minutes.is_not(None)).order_by(h.working_minutes))
+        for row in session.execute(read):
+            values = dict(zip(_COLUMNS, row[:width], strict=True))
+            for table, cols in BREAKDOWNS.items():
+                minutes[(table, tuple(values[c] for c in cols))].append(row[width])
+        for row in session.execute(union_all(*parts)):
+            table = row[0]
+            values = dict(zip(_COLUMNS, row[1:width + 1], strict=True))
+            key = tuple(values[c] for c in BREAKDOWNS[table])
+            ordered = minutes.get((table, key), [])
+            rows.append((table, key, row[width + 1:width + 5],
+                         (_percentile(ordered, 0.5), _percentile(ordered, 0.9))))
+    found: dict[str, list[Figures]] = {table: [] for table in BREAKDOWNS}
+    for table, key, (runs, timed, on_time, longest_minutes), (median, p90) in rows:
+        found[table].append(Figures(key, int(runs), int(timed or 0), int(on_time or 0),
+                                    None if median is None else float(median), None if p90 is None else float(p90),
+                                    None if longest_minutes is None else int(longest_minutes)))
+    for table, figures in found.items():
+        figures.sort(key=(lambda f: f.key) if table == "months" else (lambda f: (-f.runs, [str(k) for k in f.key])))
+    return found
 
 
 def rework(session: Session, scope: Scope) -> dict[tuple[str, str], tuple[int, int]]:
@@ -171,11 +217,14 @@ class Wait:
 def longest(session: Session, scope: Scope, *, limit: int = 10) -> list[Wait]:
     """The ``limit`` completed steps that took the most working time in the scope, longest first."""
     h = HumanTask
-    stmt = (select(h.instance_id, ProcessInstance.title, h.name, h.lane_name, h.working_minutes, h.waktu,
-                   h.completed_at)
-            .join(ProcessInstance, ProcessInstance.id == h.instance_id)
-            .where(*_conditions(scope), h.working_minutes.is_not(None))
-            .order_by(h.working_minutes.desc(), h.instance_id).limit(limit))
+    top = (select(h.instance_id, h.name, h.lane_name, h.working_minutes, h.waktu, h.completed_at)
+           .where(*_conditions(scope), h.working_minutes.is_not(None))
+           .order_by(h.working_minutes.desc(), h.instance_id).limit(limit).subquery())
+    # the titles of the ``limit`` steps only: the join comes after the top-N, not before it
+    stmt = (select(top.c.instance_id, ProcessInstance.title, top.c.name, top.c.lane_name, top.c.working_minutes,
+                   top.c.waktu, top.c.completed_at)
+            .join(ProcessInstance, ProcessInstance.id == top.c.instance_id)
+            .order_by(top.c.working_minutes.desc(), top.c.instance_id))
     return [Wait(i, title, name, lane, minutes or 0, waktu, at or scope.end)
             for i, title, name, lane, minutes, waktu, at in session.execute(stmt)]
 

@@ -51,8 +51,12 @@ __all__ = [
     "RoleAlias", "RoleMember", "SopDraft", "StudioEvent", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
     "EMAIL_MODES", "JOB_STATES", "NOTIFICATION_KINDS", "Job", "Notification", "NotificationPreference",
-    "UnitPolicy",
+    "UnitPolicy", "POSTGRES_ONLY_INDEXES",
 ]
+
+POSTGRES_ONLY_INDEXES = frozenset({"ix_process_instance_title_trgm"})
+"""Indexes a migration creates on PostgreSQL only (not declarable per dialect here): the trigram
+index of titles for the auditors' search ``ILIKE '%…%'`` (migration 0008)."""
 
 UNIT_KINDS = ("bagian", "dinas", "kecamatan")
 UNIT_JENIS = ("Bagian", "Dinas", "Badan", "Inspektorat", "Sekretariat", "Kantor", "Kecamatan", "Kelurahan")
@@ -415,8 +419,12 @@ class ProcessInstance(Base):
         Index("ix_process_instance_unit_started", "unit_id", "started_at", "id"),
         Index("ix_process_instance_completed", "completed_at", "id"),
         Index("ix_process_instance_title", "title", "id"),
-        # "Saya mulai" (migration 0010)
+        # "Saya mulai" and the search's "who started" (migration 0010)
         Index("ix_process_instance_starter", "started_by_id", "started_at", "id"),
+        # the search's status and SOP filters in keyset order (migration 0008)
+        Index("ix_process_instance_status_started", "status", "started_at", "id"),
+        Index("ix_process_instance_definition_started", "definition_id", "started_at", "id"),
+        # + on PostgreSQL only: ix_process_instance_title_trgm, GIN (title gin_trgm_ops) (POSTGRES_ONLY_INDEXES)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -501,6 +509,7 @@ class HumanTask(Base):
         # claims on shared lanes, and "Saya terlibat" / the inbox by instance (migration 0010)
         Index("ix_human_task_assignee", "assignee_id", sqlite_where=text("assignee_id IS NOT NULL"),
               postgresql_where=text("assignee_id IS NOT NULL")),
+        Index("ix_human_task_longest", "state", "working_minutes"),  # the report's longest waits (migration 0008)
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -1,9 +1,12 @@
 """Instance search for auditors and unit heads: filters, sorting, keyset pagination.
 
 Every query reads ``process_instance`` through its indexes (migration 0006:
-``started_at``, ``unit_id, started_at``, ``completed_at``) and tests the
-"late" and "rework" filters with correlated EXISTS on ``human_task`` and
-``audit_event`` indexes; no workflow state is loaded. :func:`visible_clause`
+``started_at``, ``unit_id, started_at``, ``completed_at``, ``title``; 0008:
+``status, started_at``, ``definition_id, started_at``, ``started_by_id,
+started_at`` and, on PostgreSQL, a ``pg_trgm`` GIN index for the title's
+ILIKE) and tests the "late", "rework" and "took part" filters with correlated
+EXISTS on ``human_task`` and ``audit_event`` indexes; no workflow state is
+loaded. :func:`visible_clause`
 is the visibility rule of ``engine.visibility`` in SQL.
 
 Keyset pagination: a page ends with a cursor ``"<sort value>|<id>"``; the next
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from storage.errors import InvalidTaskDataError
@@ -117,7 +120,35 @@ def _late_condition(now: datetime | None) -> ColumnElement[bool]:
     return or_(cond, and_(h.state == "ready", h.due_at < now)) if now is not None else cond
 
 
-def _filtered(criteria: Criteria, visible: ColumnElement[bool]) -> Select[Any]:
+_DENSE = 2000
+"""Completed steps from which a participant counts as one who took part in much of the history."""
+
+
+def _is_dense(session: Session, user_id: int) -> bool:
+    """Whether ``user_id`` completed at least :data:`_DENSE` steps (an index-only count that stops there)."""
+    some = select(HumanTask.id).where(HumanTask.completed_by_id == user_id).limit(_DENSE).subquery()
+    return (session.scalar(select(func.count()).select_from(some)) or 0) >= _DENSE
+
+
+def _took_part(user_id: int, *, dense: bool) -> ColumnElement[bool]:
+    """The user started the instance or completed one of its steps, in the form the planner serves best.
+
+    ``dense`` (a head of unit, in most instances): a correlated EXISTS probed per
+    candidate row through ``ix_human_task_completed_by``, walking the sort order
+    until a page is full (OFFSET 0 keeps PostgreSQL from first hashing every
+    instance the user was ever in). Otherwise: the few instances the user was in,
+    from the same index and ``ix_process_instance_starter``, as a semi-join.
+    """
+    pi = ProcessInstance
+    if dense:
+        probe = (select(HumanTask.id).where(HumanTask.completed_by_id == user_id, HumanTask.instance_id == pi.id)
+                 .offset(0))
+        return or_(pi.started_by_id == user_id, exists(probe))
+    started = select(ProcessInstance.id).where(ProcessInstance.started_by_id == user_id)
+    return pi.id.in_(select(HumanTask.instance_id).where(HumanTask.completed_by_id == user_id).union(started))
+
+
+def _filtered(criteria: Criteria, visible: ColumnElement[bool], *, dense_participant: bool = False) -> Select[Any]:
     """One query for a page: the instance, its SOP, unit and starter, and its two counts."""
     pi = ProcessInstance
     late = (select(func.count()).where(HumanTask.instance_id == pi.id, _late_condition(criteria.now))
@@ -150,11 +181,11 @@ def _filtered(criteria: Criteria, visible: ColumnElement[bool]) -> Select[Any]:
     if c.rework:
         stmt = stmt.where(_rework())
     if c.participant_id is not None:
-        stmt = stmt.where(or_(pi.started_by_id == c.participant_id, exists(select(HumanTask.id).where(
-            HumanTask.completed_by_id == c.participant_id, HumanTask.instance_id == pi.id))))
+        stmt = stmt.where(_took_part(c.participant_id, dense=dense_participant))
     if c.text and c.text.strip():
-        pattern = "%" + c.text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(func.lower(pi.title).like(pattern, escape="\\"))
+        pattern = "%" + c.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # ILIKE on PostgreSQL (served by the trigram index of migration 0008), lower() LIKE lower() on SQLite
+        stmt = stmt.where(pi.title.ilike(pattern, escape="\\"))
     return stmt
 
 
@@ -173,10 +204,9 @@ def _ordered(stmt: Select[Any], sort: str, after: str | None) -> Select[Any]:
                 bound = datetime.fromisoformat(value)
             except ValueError as exc:
                 raise InvalidTaskDataError("Penanda halaman tidak sah / bad page cursor") from exc
-        if sort == "terbaru":
-            stmt = stmt.where(or_(key < bound, and_(key == bound, pi.id < int(last_id))))
-        else:
-            stmt = stmt.where(or_(key > bound, and_(key == bound, pi.id > int(last_id))))
+        # a row comparison, not "key < v OR (key = v AND id < n)": PostgreSQL turns it into one index range
+        after_key = tuple_(key, pi.id), tuple_(literal(bound, key.type), literal(int(last_id), pi.id.type))
+        stmt = stmt.where(after_key[0] < after_key[1] if sort == "terbaru" else after_key[0] > after_key[1])
     if sort == "terbaru":
         return stmt.order_by(key.desc(), pi.id.desc())
     return stmt.order_by(key.asc(), pi.id.asc())
@@ -193,7 +223,8 @@ def page(session: Session, criteria: Criteria, visible: ColumnElement[bool], *, 
 
     Raises ``InvalidTaskDataError`` for an unknown sort or a bad cursor.
     """
-    stmt = _ordered(_filtered(criteria, visible), criteria.sort, after).limit(limit + 1)
+    dense = criteria.participant_id is not None and _is_dense(session, criteria.participant_id)
+    stmt = _ordered(_filtered(criteria, visible, dense_participant=dense), criteria.sort, after).limit(limit + 1)
     found = [Found(*row) for row in session.execute(stmt)]
     if len(found) > limit:
         return found[:limit], cursor_of(found[limit - 1], criteria.sort)

@@ -47,6 +47,25 @@ def _last_quarter(today: date) -> tuple[date, date]:
     return date(last_end.year, 3 * ((last_end.month - 1) // 3) + 1, 1), last_end
 
 
+def _zoom_buttons(page: Page, prefix: str, canvas: str, shot: Path) -> None:
+    """The diagram opens fitted to its box; + zooms in, − out, "Pas" fits again (scale in ``data-zoom``)."""
+    box = page.locator(canvas)
+
+    def scale() -> float:
+        return float(box.get_attribute("data-zoom") or 0)
+
+    fitted = scale()
+    assert fitted > 0
+    page.click(f"#{prefix}-zoom-in")
+    page.click(f"#{prefix}-zoom-in")
+    assert scale() == pytest.approx(fitted * 1.25 * 1.25, rel=0.01)
+    box.screenshot(path=str(shot))
+    page.click(f"#{prefix}-zoom-out")
+    assert scale() == pytest.approx(fitted * 1.25, rel=0.01)
+    page.click(f"#{prefix}-fit")
+    assert scale() == pytest.approx(fitted, rel=0.01)
+
+
 def test_an_auditor_searches_replays_verifies_exports_and_reports(
         page: Page, history: LiveServer, auth: BrowserAuth, shots: Path) -> None:
     auth.login(AUDITOR)
@@ -93,6 +112,7 @@ def test_an_auditor_searches_replays_verifies_exports_and_reports(
     event_id = timeline.get_attribute("data-event-id")
     assert event_id and f"pada={event_id}" in page.url
     timeline.screenshot(path=str(shots / "timeline-iteration-2.png"))
+    _zoom_buttons(page, "tl", "#tl-canvas", shots / "timeline-zoomed.png")
     page.screenshot(path=str(shots / "instance.png"), full_page=True)
 
     # The URL names the point: opening it again lands on the same event.
@@ -120,6 +140,7 @@ def test_an_auditor_searches_replays_verifies_exports_and_reports(
     page.screenshot(path=str(shots / "report.png"), full_page=True)
     page.screenshot(path=str(shots / "report-top.png"))
     page.locator("#heatmap").screenshot(path=str(shots / "report-heatmap.png"))
+    _zoom_buttons(page, "heatmap", "#heatmap-canvas", shots / "report-heatmap-zoomed.png")
 
     # A DBA edits a catatan behind the application's back: Verifikasi names the broken link.
     with history.database.transaction() as session:

@@ -6,10 +6,12 @@ import statistics
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from engine import audit, compliance, demo, instances, replay, riwayat, visibility
 from engine.database import Database
+from storage import org
+from storage import search as finder
 from storage.demo import DEMO_ACCESS, demo_usernames
 from storage.models import AuditEvent, HumanTask, ProcessInstance
 from storage.search import Criteria
@@ -82,7 +84,7 @@ def test_heads_and_secretaries_by_unit_kind(alur_db: Database) -> None:
         assert {a.user.username for a in DEMO_ACCESS} >= {"auditor.inspektorat", "evaluator.kecamatan"}
 
 
-def test_search_filters_sort_and_pages(history_db: Database) -> None:
+def test_search_filters_sort_and_pages(history_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     with history_db.transaction() as session:
         who = "auditor.inspektorat"
         everything = audit.search(session, who, Criteria(sort="terlama"), limit=500).rows
@@ -114,6 +116,18 @@ def test_search_filters_sort_and_pages(history_db: Database) -> None:
         assert audit.search(session, who, Criteria(status="running"), limit=500).rows != everything
         part = audit.search(session, who, Criteria(participant_id=1), limit=500).rows
         assert len(part) < len(everything)
+        takers = sorted(set(session.scalars(select(HumanTask.completed_by_id).where(
+            HumanTask.completed_by_id.is_not(None)))))
+        for user_id in takers[:2] + takers[-1:]:  # the dense form (per-row probe) and the sparse one (semi-join)
+            expected = sorted(f.id for f in everything if f.started_by == org.get_user(session, user_id).full_name
+                              or session.scalar(select(func.count()).where(
+                                  HumanTask.instance_id == f.id, HumanTask.completed_by_id == user_id)))
+            forms = []
+            for dense in (1, 10**9):
+                monkeypatch.setattr(finder, "_DENSE", dense)
+                forms.append(sorted(f.id for f in audit.search(session, who, Criteria(participant_id=user_id),
+                                                               limit=500).rows))
+            assert forms[0] == forms[1] == expected and expected
         with pytest.raises(Exception, match="Urutan"):
             audit.search(session, who, Criteria(sort="acak"))
         for bad in ("x", "2026|y", "|1", "bukan-tanggal|3"):

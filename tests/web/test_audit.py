@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -140,3 +141,33 @@ def test_only_administrators_read_the_read_log(client: FlaskClient, auth, runs: 
     assert "Dra. Lusiana Pardede" in html and f">{runs[0]}<" in html and "terlambat=y" in html
     assert "Dra. Lusiana Pardede" in client.get("/audit/akses?pengguna=auditor.inspektorat").get_data(as_text=True)
     assert "Lusiana" not in client.get("/audit/akses?pengguna=camat.contoh").get_data(as_text=True)
+
+
+def test_the_report_as_pdf_carries_its_figures_and_the_latest_seal(
+        client: FlaskClient, auth, runs: list[int], database: Database) -> None:
+    import pdfplumber
+
+    from engine import audit
+
+    with database.transaction() as session:
+        sealed = audit.seal(session)
+    assert sealed is not None
+    auth.login("auditor.inspektorat")
+    start = (END - timedelta(days=365)).date().isoformat()
+    html = client.get(f"/audit/kepatuhan?dari={start}").get_data(as_text=True)
+    assert f'href="/audit/kepatuhan.pdf?dari={start}"' in html  # beside the CSV and XLSX links
+    runs_shown = re.search(r'id="report-runs">(\d+)<', html).group(1)
+    response = client.get(f"/audit/kepatuhan.pdf?dari={start}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts" / "audit"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kepatuhan.pdf").write_bytes(response.data)  # to look at (pdftoppm)
+    with pdfplumber.open(io.BytesIO(response.data)) as pdf:
+        text_ = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    rows = _csv(client.get(f"/audit/kepatuhan.csv?dari={start}").get_data(as_text=True))
+    sop = next(r for r in rows if r[0] == "sop")
+    assert "Kepatuhan Mutu Baku" in text_ and "Per langkah" in text_ and "Segel riwayat terakhir" in text_
+    assert f"{runs_shown} langkah selesai" in text_
+    assert sop[1] in text_.replace("\n", " ") and f" {sop[4]} " in text_  # an SOP's name and its number of runs
+    assert str(sealed["seal_hash"])[:40] in text_.replace("\n", "")
+    assert client.get("/audit/kepatuhan.pdf?dari=2026-05-01&sampai=2026-01-01").status_code == 422

@@ -6,7 +6,7 @@ deployed, restored or moved instances, when, with which note. Audit events of
 kind ``instance_migrated`` need no schema change (``audit_event.kind`` is free text).
 
 Revision ID: 0005
-Revises: 0004   (the lead re-points this at 0004 when merging)
+Revises: 0004
 Create Date: 2026-11-25
 """
 

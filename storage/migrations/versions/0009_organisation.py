@@ -17,7 +17,7 @@ the delete of the old table into every child row. The two references are NO
 ACTION, like every plain reference of the schema.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-25
 """
 

@@ -5,7 +5,7 @@
 webhook secret itself is never recorded, only that it was set or changed).
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-11-25
 """
 

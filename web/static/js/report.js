@@ -38,12 +38,14 @@
       get(heat.dataset.xmlUrl).then((r) => r.text()),
       get(heat.dataset.moddleUrl).then((r) => r.json()),
     ]);
-    const viewer = new window.BpmnJS({ container: document.getElementById('heatmap-canvas'), moddleExtensions: { alur } });
+    const box = document.getElementById('heatmap-canvas');
+    const viewer = new window.BpmnJS({ container: box, moddleExtensions: { alur } });
     await viewer.importXML(xml);
     const canvas = viewer.get('canvas');
     const registry = viewer.get('elementRegistry');
     const overlays = viewer.get('overlays');
-    canvas.zoom('fit-viewport', 'auto');
+    window.alurZoom.fit(canvas, box);
+    window.alurZoom.controls(() => viewer, box, { zoomIn: 'heatmap-zoom-in', zoomOut: 'heatmap-zoom-out', fit: 'heatmap-fit' });
     for (const [id, share] of Object.entries(JSON.parse(heat.dataset.shares))) {
       if (!registry.get(id)) continue;
       canvas.addMarker(id, `alur-heat-${Math.min(4, Math.floor(share * 5))}`);

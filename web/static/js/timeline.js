@@ -127,7 +127,7 @@
     }
     added.length = 0;
     await viewer.importXML(xmlCache.get(diagram.process_id));
-    viewer.get('canvas').zoom('fit-viewport', 'auto');
+    window.alurZoom.fit(viewer.get('canvas'), $('tl-canvas'));
     shownProcess = diagram.process_id;
     for (const button of tabs.querySelectorAll('button')) {
       const on = button.dataset.processId === shownProcess;
@@ -289,6 +289,7 @@
     data = timeline;
     if (!data.events.length) return;
     viewer = new window.BpmnJS({ container: $('tl-canvas'), moddleExtensions: { alur } });
+    window.alurZoom.controls(() => viewer, $('tl-canvas'), { zoomIn: 'tl-zoom-in', zoomOut: 'tl-zoom-out', fit: 'tl-fit' });
     slider.max = String(data.events.length - 1);
     slider.addEventListener('input', () => { stop_(); go(Number(slider.value)).catch(failed); });
     $('tl-first').addEventListener('click', () => { stop_(); go(0).catch(failed); });
