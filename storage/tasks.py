@@ -12,15 +12,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, CursorResult, func, select, union_all, update
+from sqlalchemy import CompoundSelect, CursorResult, Select, func, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from storage.errors import TaskAlreadyCompleted, TaskNotFound
-from storage.models import HumanTask, RoleMember, TeamMember
+from storage.models import HumanTask, ProcessDefinition, ProcessInstance, RoleMember, TeamMember
 
 __all__ = [
+    "INBOX_ORDERS",
     "add_ready",
     "count_inbox",
     "get",
@@ -166,38 +167,61 @@ def ready_for_instance(session: Session, instance_id: int) -> list[HumanTask]:
     return list(session.scalars(stmt))
 
 
+INBOX_ORDERS = ("due", "waiting", "sop")
+"""How an inbox may be sorted: by due time, by how long the task has waited, by SOP name."""
+
+
 def inbox(
     session: Session,
     user_id: int,
     *,
     process_id: str | None = None,
     limit: int | None = None,
+    order: str = "due",
+    text: str | None = None,
 ) -> list[HumanTask]:
     """Return the ready tasks ``user_id`` may complete, most urgent first.
 
     A task is in the inbox when its lane's role is one the user holds, or its
     team lane has the user as a member. Ordered by ``due_at`` (tasks without a
-    Waktu last), then ``ready_at``. One query on ``human_task`` and the membership
-    tables, through ``ix_human_task_inbox_role``/``ix_human_task_inbox_team``.
+    Waktu last), then ``ready_at``; ``order="waiting"`` puts the longest waiting
+    first, ``order="sop"`` sorts by SOP name, then due time. ``text`` keeps the
+    tasks whose instance title contains it (case-insensitive). One query on
+    ``human_task`` and the membership tables, through
+    ``ix_human_task_inbox_role``/``ix_human_task_inbox_team``. Raises
+    ``ValueError`` for an ``order`` not in :data:`INBOX_ORDERS`.
     """
-    stmt = (
-        select(HumanTask)
-        .where(HumanTask.id.in_(_inbox_ids(user_id)))
-        .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.ready_at, HumanTask.id)
-    )
-    if process_id is not None:
-        stmt = stmt.where(HumanTask.process_id == process_id)
+    due = (HumanTask.due_at.asc().nulls_last(), HumanTask.ready_at, HumanTask.id)
+    stmt = _inbox_filter(select(HumanTask), user_id, process_id, text)
+    if order == "due":
+        stmt = stmt.order_by(*due)
+    elif order == "waiting":
+        stmt = stmt.order_by(HumanTask.ready_at, HumanTask.id)
+    elif order == "sop":
+        stmt = stmt.join(ProcessDefinition, ProcessDefinition.id == HumanTask.definition_id).order_by(
+            ProcessDefinition.name, *due)
+    else:
+        raise ValueError(f"unknown inbox order {order!r}")
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
 
 
-def count_inbox(session: Session, user_id: int, *, process_id: str | None = None) -> int:
+def count_inbox(session: Session, user_id: int, *, process_id: str | None = None, text: str | None = None) -> int:
     """Return how many tasks :func:`inbox` would return without a limit."""
-    stmt = select(func.count()).select_from(HumanTask).where(HumanTask.id.in_(_inbox_ids(user_id)))
+    stmt = _inbox_filter(select(func.count()).select_from(HumanTask), user_id, process_id, text)
+    return session.scalar(stmt) or 0
+
+
+def _inbox_filter(stmt: Select[Any], user_id: int, process_id: str | None, text: str | None) -> Select[Any]:
+    stmt = stmt.where(HumanTask.id.in_(_inbox_ids(user_id)))
     if process_id is not None:
         stmt = stmt.where(HumanTask.process_id == process_id)
-    return session.scalar(stmt) or 0
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(HumanTask.instance_id.in_(
+            select(ProcessInstance.id).where(ProcessInstance.title.ilike(pattern, escape="\\"))))
+    return stmt
 
 
 def _inbox_ids(user_id: int) -> CompoundSelect:
