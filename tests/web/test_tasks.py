@@ -231,3 +231,21 @@ def test_a_reviews_second_look_is_a_repeat_review(client: FlaskClient, auth, for
     inbox = client.get("/").get_data(as_text=True)
     assert "Pemeriksaan ulang ke-1" in inbox and "Perbaikan ke-1" not in inbox
     assert "Pemeriksaan ulang ke-1" in client.get(f"/tugas/{second.id}").get_data(as_text=True)
+
+
+def _visible(page: str) -> str:
+    """The page's text without its tags, scripts and attributes."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", page, flags=re.S))
+
+
+def test_no_technical_ids_on_screen(client: FlaskClient, auth, start, database: Database) -> None:
+    view = start(PELAPORAN, KECAMATAN)
+    step = _advance(database, view.id, "Step_01")
+    auth.login("tim1.kecamatan")
+    for url in ("/mulai", f"/mulai/{PELAPORAN}", f"/proses/{view.id}", f"/tugas/{step.id}", "/"):
+        text = _visible(client.get(url).get_data(as_text=True))
+        assert KECAMATAN not in text and PELAPORAN not in text, url
+        assert "baris " not in text, url
+    form = client.get(f"/mulai/{PELAPORAN}").get_data(as_text=True)
+    assert f'<option selected value="{KECAMATAN}">Kecamatan Contoh</option>' in form or \
+        f'<option value="{KECAMATAN}">Kecamatan Contoh</option>' in form
