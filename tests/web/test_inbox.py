@@ -143,3 +143,13 @@ def test_working_time_left_in_words(app) -> None:
 def test_favicon_is_served_without_a_login(client: FlaskClient) -> None:
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"
+
+
+def test_english_pluralises_working_days(app) -> None:
+    from flask import session
+    with app.test_request_context():
+        session["lang"] = "en"
+        waktu_baku = app.jinja_env.filters["waktu_baku"]
+        assert waktu_baku("P1D") == "1 working day" and waktu_baku("P3D") == "3 working days"
+        assert waktu_baku("PT1H") == "1 hour" and waktu_baku("P2W") == "2 working weeks"
+        assert app.jinja_env.filters["sisa_kerja"](-450) == "1 working day overdue"
