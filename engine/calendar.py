@@ -207,9 +207,12 @@ class WorkCalendar:
           and ready Friday 10:00 is due Monday 10:00; ready Thursday 13:30 is due
           Friday 14:00 (Friday's morning is 30 minutes shorter). If the target day has fewer
           working minutes than that offset, it is due at that day's closing time.
-          With the default hours (450 minutes every day) this equals adding
-          N x 450 working minutes, except that a due time at a closing instant is
-          written as the next opening.
+          A count that starts at a day's opening (also a step ready after closing
+          time or on a holiday) ends at the end of a working day, and is due at
+          that day's closing time, not at the next morning's opening: ready
+          Tuesday 16:27 with "1 hari" is due Wednesday 16:00, the end of the
+          working day it falls due (issue 11). With the default hours (450
+          minutes every day) this equals adding N x 450 working minutes.
         - minggu: 5 x hari (a working week, Keppres 68/1995 five-day week).
 
         Raises CalendarError for a naive `start`.
@@ -316,6 +319,10 @@ class WorkCalendar:
             (min(offset, closes) - opens for opens, closes in self._spans(day) if offset > opens),
             timedelta(0),
         )
+        if worked == timedelta(0):  # N whole working days: due at the end of the Nth, this day the first
+            for _ in range(days - 1):
+                day = self._next_working_day(day)
+            return datetime.combine(day, time()) + self._spans(day)[-1][1]
         for _ in range(days):
             day = self._next_working_day(day)
         spans = self._spans(day)

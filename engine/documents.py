@@ -35,15 +35,18 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from engine.settings import DEFAULT_UPLOAD_MAX_BYTES
+from engine.sop import StepMeta
+from engine.text import check_text
 from engine.views import JsonView
 from storage import documents, history, org, tasks
 from storage import instances as instance_store
-from storage.errors import AlurError, InvalidTaskDataError, PermissionDeniedError
+from storage.errors import AlurError, InvalidFieldError, InvalidTaskDataError, PermissionDeniedError
 from storage.models import Document, HumanTask
 
 __all__ = [
-    "ACCEPT", "FILE_TYPES", "CheckedFile", "DocumentView", "FileType", "attach", "check",
-    "documents_of", "get_document", "read_document", "sanitize_filename", "size_text",
+    "ACCEPT", "FILE_TYPES", "OUTSIDE_REASON_MAX", "OUTSIDE_REASON_KEY", "CheckedFile", "DocumentView", "FileType",
+    "attach", "check", "check_output", "documents_of", "get_document", "output_document", "read_document",
+    "sanitize_filename", "size_text",
 ]
 
 
@@ -185,30 +188,73 @@ def check(filename: str, data: bytes, *, max_bytes: int = DEFAULT_UPLOAD_MAX_BYT
     """Accept or refuse an upload by size, extension and content; return its sanitised name and type.
 
     ``max_bytes`` is the size limit in bytes. Raises ``InvalidTaskDataError``
-    with a message for the user (Indonesian / English) when the file is empty,
+    with a message for the user (in Indonesian) when the file is empty,
     larger than ``max_bytes``, has an extension outside the allow-list, or its
     content is not what its extension says (e.g. a program renamed ``.pdf``).
     """
     name = sanitize_filename(filename)
     if not data:
-        raise InvalidTaskDataError(f"Berkas \u201c{name}\u201d kosong (0 byte) / the file is empty")
+        raise InvalidTaskDataError(f"Berkas \u201c{name}\u201d kosong (0 byte)")
     if len(data) > max_bytes:
         raise InvalidTaskDataError(
             f"Berkas \u201c{name}\u201d terlalu besar: {size_text(len(data))}, melebihi batas "
-            f"{size_text(max_bytes)}. Perkecil berkasnya lalu unggah lagi. / file too large "
-            f"({len(data)} bytes, limit {max_bytes})")
+            f"{size_text(max_bytes)}. Perkecil berkasnya lalu unggah lagi.")
     ext = name.rpartition(".")[2] if "." in name else ""
     claimed = _BY_EXTENSION.get(ext)
     if claimed is None:
         raise InvalidTaskDataError(
-            f"Jenis berkas \u201c{name}\u201d tidak diizinkan. Unggah {_TYPE_LIST}. / file type not allowed")
+            f"Jenis berkas \u201c{name}\u201d tidak diizinkan. Unggah {_TYPE_LIST}.")
     found = _sniff(data)
     if found != claimed:
         what = f"berisi {FILE_TYPES[found].name}" if found else "tidak dikenali"
         raise InvalidTaskDataError(
             f"Isi berkas \u201c{name}\u201d {what}, bukan {FILE_TYPES[claimed].name} sesuai namanya; "
-            f"berkas yang diganti ekstensinya ditolak. / the content is not {FILE_TYPES[claimed].name}")
+            "berkas yang diganti ekstensinya ditolak.")
     return CheckedFile(name, claimed, FILE_TYPES[claimed].content_type)
+
+
+OUTSIDE_REASON_KEY = "dokumen_di_luar_sistem"
+"""The key of a completion's ``data`` that keeps why its Output document is not in Alur."""
+OUTSIDE_REASON_MAX = 500  # characters
+_DOCUMENT_WORDS = re.compile(
+    r"\b(dokumen|surat|laporan|konsep|draf|draft|naskah|berkas|notulen|undangan|salinan|arsip|disposisi|"
+    r"nota|sk|renja|lakip|lkjip|bukti)\b", re.IGNORECASE)
+
+
+def output_document(step: StepMeta | None) -> str | None:
+    """The document a step's Output (Mutu Baku) names, or None when it names none.
+
+    An Output names a document when it contains a word for a written record
+    ("Laporan kinerja yang telah diketik", "Surat/dokumen ...", "Notulen rapat",
+    "SK tim"); "Tim perumus" or "data" do not. A review step ("jika setuju ...",
+    Permenpan RB 35/2012) judges the document made before it and names none of
+    its own.
+    """
+    if step is None or step.review or not step.output or not _DOCUMENT_WORDS.search(step.output):
+        return None
+    return step.output
+
+
+def check_output(step: StepMeta | None, *, has_document: bool, reason: str | None) -> str | None:
+    """Refuse a completion without the Output document its step names, unless a reason is given.
+
+    Returns the reason (stripped) to keep in the completion's history under
+    :data:`OUTSIDE_REASON_KEY` ("diserahkan di luar sistem: ..."), or None when a
+    document comes with it or the step names none. Raises ``InvalidFieldError``
+    naming ``dokumen`` when neither the document nor a reason is given, and
+    naming ``dokumen_di_luar_sistem`` for a reason with a control character or
+    longer than :data:`OUTSIDE_REASON_MAX` characters.
+    """
+    wanted = output_document(step)
+    text = (reason or "").strip()
+    if wanted is None or has_document:
+        return None
+    check_text(OUTSIDE_REASON_KEY, text, max_length=OUTSIDE_REASON_MAX, multiline=True)
+    if not text:
+        raise InvalidFieldError(
+            "dokumen", f"Langkah ini menghasilkan \u201c{wanted}\u201d: unggah dokumennya, atau tulis "
+            "alasan bila dokumen diserahkan di luar sistem.")
+    return text
 
 
 def attach(

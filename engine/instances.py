@@ -557,25 +557,28 @@ def get_task(session: Session, task_id: str) -> TaskView:
 
 
 def inbox(session: Session, username: str, *, process_id: str | None = None,
-          limit: int | None = INBOX_PAGE, now: datetime | None = None) -> list[TaskView]:
+          limit: int | None = INBOX_PAGE, now: datetime | None = None, order: str = "due",
+          text: str | None = None) -> list[TaskView]:
     """Ready tasks of ``username``'s roles and teams at ``now``, soonest due first, at most ``limit``.
 
     Roles held by a Plh/Plt designation count during its range (``storage.org``).
-    Reads the human-task table (and instance titles) only; no workflow state is
-    deserialized. Raises ``UserNotFound``.
+    ``order`` is one of ``storage.tasks.INBOX_ORDERS`` (due | waiting | sop);
+    ``text`` keeps the tasks whose instance title contains it. Reads the
+    human-task table (and instance titles) only; no workflow state is
+    deserialized. Raises ``UserNotFound`` and ``ValueError`` (unknown order).
     """
     user = org.get_user_by_username(session, username)
-    rows = tasks.inbox(session, user.id, process_id=process_id, limit=limit, at=now)
+    rows = tasks.inbox(session, user.id, process_id=process_id, limit=limit, at=now, order=order, text=text)
     titles = instances.titles(session, {h.instance_id for h in rows})
     units = {u.id: u.code for u in org.list_units(session)}
     return [_task_view(session, h, titles[h.instance_id], units[h.unit_id]) for h in rows]
 
 
 def inbox_count(session: Session, username: str, *, process_id: str | None = None,
-                now: datetime | None = None) -> int:
+                now: datetime | None = None, text: str | None = None) -> int:
     """How many ready tasks ``username`` has at ``now`` (the inbox without its page limit)."""
     user = org.get_user_by_username(session, username)
-    return tasks.count_inbox(session, user.id, process_id=process_id, at=now)
+    return tasks.count_inbox(session, user.id, process_id=process_id, at=now, text=text)
 
 
 def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:

@@ -13,7 +13,7 @@ Rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from SpiffWorkflow.task import Task
@@ -23,7 +23,7 @@ from engine.catalog import Definition
 from engine.sop import StepMeta
 from storage import org
 
-__all__ = ["Performer", "first_step_lanes", "resolve_performer", "step_of", "unresolved_lanes"]
+__all__ = ["Performer", "first_step_lanes", "resolve_performer", "runs_in_units", "step_of", "unresolved_lanes"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,28 @@ def unresolved_lanes(session: Session, *, unit_id: int, root: Definition,
         if org.resolve_role(session, unit_id, lane.name) is None:
             missing.append(f"{root.meta.name}: {lane.name}")
     return missing
+
+
+def runs_in_units(session: Session, definitions: Iterable[Definition],
+                  unit_codes: Iterable[str]) -> list[Definition]:
+    """The SOPs of ``definitions`` that can run in at least one of the units ``unit_codes``.
+
+    An SOP runs in a unit when it is meant for the unit's kind and every lane of
+    its root resolves there, as :func:`unresolved_lanes` checks (a team lane
+    formed by one of its steps counts as resolved). The units' lane names are
+    read once (``storage.org.lane_names``). Raises ``UnitNotFound``.
+    """
+    units = [org.get_unit_by_code(session, code) for code in unit_codes]
+    names = {u.id: org.lane_names(session, u.id) for u in units}
+    found = []
+    for definition in definitions:
+        forming = {s.forms_team for s in definition.meta.steps.values() if s.forms_team}
+        lanes = [org.normalize_role_name(lane.name) for lane in definition.meta.lanes.values()
+                 if not (lane.team and lane.name in forming)]
+        if any(definition.meta.unit_kind in ("any", u.kind) and all(n in names[u.id] for n in lanes)
+               for u in units):
+            found.append(definition)
+    return found
 
 
 def first_step_lanes(root: Definition, called: Mapping[str, Definition]) -> list[tuple[str, ...]]:

@@ -203,6 +203,17 @@ def resolve_role(session: Session, unit_id: int, lane_name: str) -> Role | None:
     return session.scalar(stmt)
 
 
+def lane_names(session: Session, unit_id: int) -> frozenset[str]:
+    """The normalized lane names unit ``unit_id`` has a role for: its role names and aliases.
+
+    A lane ``name`` resolves in the unit (:func:`resolve_role`) exactly when
+    ``normalize_role_name(name)`` is in this set. Two queries.
+    """
+    names = {normalize_role_name(n) for n in session.scalars(select(Role.name).where(Role.unit_id == unit_id))}
+    names.update(session.scalars(select(RoleAlias.alias).where(RoleAlias.unit_id == unit_id)))
+    return frozenset(names)
+
+
 def users_with_role(session: Session, role_id: int, at: datetime | None = None) -> list[User]:
     """Return the users holding ``role_id`` at ``at`` (default now) by the module's rule, ordered by username."""
     moment = at or utcnow()

@@ -19,9 +19,10 @@ from sqlalchemy.orm.util import identity_key
 
 from storage import org
 from storage.errors import TaskAlreadyCompleted, TaskNotFound
-from storage.models import HumanTask, TeamMember
+from storage.models import HumanTask, ProcessDefinition, ProcessInstance, TeamMember
 
 __all__ = [
+    "INBOX_ORDERS",
     "add_ready",
     "count_inbox",
     "get",
@@ -167,6 +168,15 @@ def ready_for_instance(session: Session, instance_id: int) -> list[HumanTask]:
     return list(session.scalars(stmt))
 
 
+INBOX_ORDERS: dict[str, tuple[str, ...]] = {
+    "due": ("no_due", "due_at", "ready_at", "id"),
+    "waiting": ("ready_at", "id"),
+    "sop": ("sop_name", "no_due", "due_at", "ready_at", "id"),
+}
+"""How an inbox may be sorted (by due time, by how long the task has waited, by SOP name): the
+columns of the inbox query it orders by, in order."""
+
+
 def inbox(
     session: Session,
     user_id: int,
@@ -174,37 +184,48 @@ def inbox(
     process_id: str | None = None,
     limit: int | None = None,
     at: datetime | None = None,
+    order: str = "due",
+    text: str | None = None,
 ) -> list[HumanTask]:
     """Return the ready tasks ``user_id`` may complete at ``at`` (default now), most urgent first.
 
     A task is in the inbox when its lane's role is one the user holds at ``at``
     (``storage.org.acting_role_ids``: dated memberships, Plh/Plt designations), or
     its team lane has the user as a member. Ordered by ``due_at`` (tasks without a
-    Waktu last), then ``ready_at``. One query: a UNION ALL of two index lookups
-    (``ix_human_task_inbox_role``/``ix_human_task_inbox_team``) that read the
-    rows themselves, ordered and limited as a whole; a task has a role or a team,
-    never both, so no row comes twice. (Reading their ids first and the rows
-    back through the text primary key cost SQLite 20 times as much at 10,000
-    active instances.)
+    Waktu last), then ``ready_at``; ``order="waiting"`` puts the longest waiting
+    first, ``order="sop"`` sorts by SOP name, then due time. ``text`` keeps the
+    tasks whose instance title contains it (case-insensitive). One query: a UNION
+    ALL of two index lookups (``ix_human_task_inbox_role``/``ix_human_task_inbox_team``)
+    that read the rows themselves, ordered and limited as a whole; a task has a
+    role or a team, never both, so no row comes twice. (Reading their ids first and
+    the rows back through the text primary key cost SQLite 20 times as much at
+    10,000 active instances.) Raises ``ValueError`` for an ``order`` not in
+    :data:`INBOX_ORDERS`.
     """
-    no_due = HumanTask.due_at.is_(None).label("no_due")
-    compound = union_all(*_inbox_selects(user_id, process_id, cast("Select[Any]", select(HumanTask, no_due)),
-                                         at)).order_by(
-        *(literal_column(name) for name in ("no_due", "due_at", "ready_at", "id")))
+    if order not in INBOX_ORDERS:
+        raise ValueError(f"unknown inbox order {order!r}")
+    base = cast("Select[Any]", select(HumanTask, HumanTask.due_at.is_(None).label("no_due")))
+    keys = INBOX_ORDERS[order]
+    if order == "sop":
+        base = base.add_columns(ProcessDefinition.name.label("sop_name")).join(
+            ProcessDefinition, ProcessDefinition.id == HumanTask.definition_id)
+    compound = union_all(*_inbox_selects(user_id, process_id, base, at, text)).order_by(
+        *(literal_column(name) for name in keys))
     if limit is not None:
         compound = compound.limit(limit)
     return list(session.scalars(select(HumanTask).from_statement(compound)))
 
 
 def count_inbox(session: Session, user_id: int, *, process_id: str | None = None,
-                at: datetime | None = None) -> int:
+                at: datetime | None = None, text: str | None = None) -> int:
     """Return how many tasks :func:`inbox` would return without a limit (one query, index-only counts)."""
-    found = union_all(*_inbox_selects(user_id, process_id, select(literal_column("1").label("one")), at)).subquery()
+    found = union_all(*_inbox_selects(user_id, process_id, select(literal_column("1").label("one")), at,
+                                      text)).subquery()
     return session.scalar(select(func.count()).select_from(found)) or 0
 
 
 def _inbox_selects(user_id: int, process_id: str | None, base: Select[Any],
-                   at: datetime | None = None) -> tuple[Select[Any], Select[Any]]:
+                   at: datetime | None = None, text: str | None = None) -> tuple[Select[Any], Select[Any]]:
     """``base`` narrowed to the ready tasks of the roles the user holds at ``at``, and to those of their teams.
 
     Two index lookups rather than one "role_id IN (...) OR team_id IN (...)":
@@ -212,12 +233,14 @@ def _inbox_selects(user_id: int, process_id: str | None, base: Select[Any],
     """
     my_roles = org.acting_roles_select(user_id, at)
     my_teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
-    found = (base.where(HumanTask.state == "ready", HumanTask.role_id.in_(my_roles)),
-             base.where(HumanTask.state == "ready", HumanTask.team_id.in_(my_teams)))
     if process_id is not None:
-        return (found[0].where(HumanTask.process_id == process_id),
-                found[1].where(HumanTask.process_id == process_id))
-    return found
+        base = base.where(HumanTask.process_id == process_id)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        base = base.where(HumanTask.instance_id.in_(
+            select(ProcessInstance.id).where(ProcessInstance.title.ilike(pattern, escape="\\"))))
+    return (base.where(HumanTask.state == "ready", HumanTask.role_id.in_(my_roles)),
+            base.where(HumanTask.state == "ready", HumanTask.team_id.in_(my_teams)))
 
 
 def tasks_of_instance(session: Session, instance_id: int) -> list[HumanTask]:

@@ -34,7 +34,7 @@ from storage.models import User
 
 __all__ = [
     "Account", "Member", "authenticate", "check_password", "ensure_demo_passwords", "hash_password", "initialize",
-    "load_account", "log_in", "people", "unit_members", "unit_timezones",
+    "load_account", "log_in", "people", "unit_members", "unit_names", "unit_timezones",
 ]
 
 _hasher = PasswordHasher()
@@ -168,6 +168,11 @@ def people(session: Session, usernames: set[str]) -> dict[str, str]:
         except UserNotFound:
             continue
     return names
+
+
+def unit_names(session: Session) -> dict[str, str]:
+    """``{unit code: unit name}`` of every unit."""
+    return {u.code: u.name for u in org.list_units(session)}
 
 
 def unit_timezones(session: Session) -> dict[str, str]:

@@ -31,12 +31,12 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from engine import cases, claims, instances
+from engine import cases, claims, documents, instances
 from engine.cases import CaseRow
 from engine.instances import INBOX_PAGE, KEPUTUSAN
 from engine.text import text_problem
 from engine.views import InstanceView, TaskView
-from storage.errors import InvalidTaskDataError, TaskAlreadyCompleted, TaskNotFound
+from storage.errors import InvalidFieldError, InvalidTaskDataError, TaskAlreadyCompleted, TaskNotFound
 from web import cases as cases_web
 from web import openapi
 from web.access import may_act, refuse, require_instance, require_task
@@ -250,6 +250,7 @@ def task(task_id: str) -> ResponseReturnValue:
         "row": step.row, "text": step.text, "kelengkapan": step.kelengkapan, "waktu": step.waktu,
         "waktu_text": step.waktu_text, "output": step.output, "keterangan": step.keterangan}
     return jsonify({**_task_json(view, datetime.now(UTC)), "step": step_json, "can_complete": can_complete,
+                    "output_document": documents.output_document(step),
                     "team_choices": [{"username": m.username, "full_name": m.full_name} for m in choices]})
 
 
@@ -272,17 +273,20 @@ def complete(task_id: str) -> ResponseReturnValue:
         view = instances.get_task(session, task_id)
         if view.state != "ready":
             raise TaskAlreadyCompleted(task_id)
-        keputusan, catatan, team = _completion_input(view)
+        keputusan, catatan, team, reason = _completion_input(session, view, task_id)
         after = instances.complete_task(session, task_id, username=current_user.username,
-                                        keputusan=keputusan, catatan=catatan, team=team)
+                                        keputusan=keputusan, catatan=catatan, team=team,
+                                        data={documents.OUTSIDE_REASON_KEY: reason} if reason else None)
         done = instances.get_task(session, task_id)
     now = datetime.now(UTC)
     return jsonify(task=_task_json(done, now), instance=_instance_json(after, now))
 
 
-def _completion_input(view: TaskView) -> tuple[str | None, str | None, list[str] | None]:
-    """``(keputusan, catatan, tim)`` of a completion request for task ``view``; ``InvalidRequest`` when bad."""
-    data, problems = _json_object(("keputusan", "catatan", "tim"))
+def _completion_input(session: Session, view: TaskView,
+                      task_id: str) -> tuple[str | None, str | None, list[str] | None, str | None]:
+    """``(keputusan, catatan, tim, dokumen_di_luar_sistem)`` of a completion request for task ``view``;
+    ``InvalidRequest`` when bad."""
+    data, problems = _json_object(("keputusan", "catatan", "tim", documents.OUTSIDE_REASON_KEY))
     keputusan = data.get("keputusan")
     if keputusan is not None and keputusan not in KEPUTUSAN:
         problems["keputusan"] = "Pilih \"setuju\" atau \"tidak\"."
@@ -293,14 +297,22 @@ def _completion_input(view: TaskView) -> tuple[str | None, str | None, list[str]
     catatan = _text(data, problems, "catatan", max_length=openapi.CATATAN_MAX, multiline=True)
     if keputusan == "tidak" and not (catatan or "").strip() and "catatan" not in problems:
         problems["catatan"] = "Catatan wajib diisi bila keputusan Tidak: tulis apa yang harus diperbaiki."
+    reason = _text(data, problems, documents.OUTSIDE_REASON_KEY, max_length=documents.OUTSIDE_REASON_MAX,
+                   multiline=True)
     team = _usernames(data, problems, "tim")
     if view.forms_team and not team and "tim" not in problems:
         problems["tim"] = "Pilih sedikitnya satu anggota tim."
     elif not view.forms_team and team:
         problems["tim"] = "Langkah ini tidak membentuk tim."
+    if documents.OUTSIDE_REASON_KEY not in problems:
+        try:  # the API takes no file: a step whose Output names a document needs the reason
+            step = instances.step_of_task(session, task_id)
+            reason = documents.check_output(step, has_document=False, reason=reason)
+        except InvalidFieldError as exc:
+            problems[exc.field] = exc.problem
     if problems:
         raise InvalidRequest(problems)
-    return keputusan, catatan, team
+    return keputusan, catatan, team, reason
 
 
 @bp.post("/instances")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_timedelta, get_month_names
 from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, gettext, ngettext
 from flask_login import current_user
 
 from engine.waktu import Waktu
@@ -119,9 +119,12 @@ def _standard_time(iso: str | None) -> str:
     if not iso:
         return "-"
     waktu = Waktu.from_iso(iso)
-    names = {"menit": gettext("menit"), "jam": gettext("jam"), "hari": gettext("hari kerja"),
-             "minggu": gettext("minggu")}
-    return f"{waktu.amount} {names[waktu.unit]}"
+    n = waktu.amount
+    texts = {"menit": lambda: ngettext("%(num)d menit", "%(num)d menit", n),
+             "jam": lambda: ngettext("%(num)d jam", "%(num)d jam", n),
+             "hari": lambda: ngettext("%(num)d hari kerja", "%(num)d hari kerja", n),
+             "minggu": lambda: ngettext("%(num)d minggu", "%(num)d minggu", n)}
+    return texts[waktu.unit]()
 
 
 def event_label(kind: str) -> str:

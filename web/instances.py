@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,17 +27,29 @@ from engine.catalog import Definition
 from storage.errors import AlurError, InvalidFieldError, InvalidTaskDataError, PermissionDeniedError, ProcessNotFound
 from web import diagram
 from web.access import refuse, require_instance
-from web.accounts import Account, people
+from web.accounts import Account, people, unit_names
 from web.auth import now
 from web.db import transaction
 from web.errors import status_for
 
-__all__ = ["Startable", "bp", "startable", "starts_from_letter"]
+__all__ = ["Startable", "bp", "startable", "starts_from_letter", "unit_name"]
 
 bp = Blueprint("instances", __name__)
 bp.register_blueprint(diagram.bp)  # the instance page's diagram: XML and step states for bpmn-js
 
 _FORM_FIELD = {"unit_code": "unit"}  # the engine's field name -> the start form's
+
+
+@bp.app_template_filter("nama_unit")
+def unit_name(unit_code: str | None) -> str:
+    """A unit's name for the screen ("Kecamatan Contoh"), never its code; read once per request."""
+    if unit_code is None:
+        return ""
+    if "alur_unit_names" not in g:
+        with transaction() as session:
+            g.alur_unit_names = unit_names(session)
+    names: dict[str, str] = g.alur_unit_names
+    return names.get(unit_code, unit_code)
 
 
 @dataclass(frozen=True)
@@ -110,7 +122,7 @@ def start(process_id: str) -> ResponseReturnValue:
     if sop is None:
         refuse(current_user, "process", process_id)
     form = LetterStartForm() if sop.letter else StartForm()
-    form.unit.choices = [(code, code) for code in sop.unit_codes]
+    form.unit.choices = [(code, unit_name(code)) for code in sop.unit_codes]
     status = 200
     if form.validate_on_submit():
         letter = ({"nomor_surat": form.nomor_surat.data.strip(),
@@ -157,14 +169,21 @@ def show(instance_id: int) -> ResponseReturnValue:
         view = instances.get_instance(session, instance_id)
         history = instances.history_of(session, instance_id)
         runs = audit.step_runs(session, instance_id)
-        mine = {t.id for t in view.ready_tasks
-                if current_user.username in instances.candidates(session, t.id, now())}
-        names = people(session, {e.actor for e in history if e.actor})
+        at = now()
+        holders = {t.id: instances.candidates(session, t.id, at) for t in view.ready_tasks}
+        mentioned = {e.actor for e in history if e.actor} | {u for users in holders.values() for u in users}
+        for entry in history:
+            mentioned.update(entry.data.get("members", []) + entry.data.get("recipients", []))
+        names = people(session, mentioned)
         sop_names = {d.process_id: d.name for d in catalog.list_latest(session)}
         docs = documents.documents_of(session, instance_id)
-        unheld = instances.unheld_ready_tasks(session, instance_id, now())
+        unheld = instances.unheld_ready_tasks(session, instance_id, at)
         restaff = (restaffing.teams_of(session, instance_id)
-                   if restaffing.may_restaff(session, current_user.id, instance_id, now()) else [])
+                   if restaffing.may_restaff(session, current_user.id, instance_id, at) else [])
+    mine = {task_id for task_id, users in holders.items() if current_user.username in users}
+    outside = {e.task_id: e.data["data"][documents.OUTSIDE_REASON_KEY] for e in history
+               if e.kind == "task_completed" and e.task_id
+               and isinstance(e.data.get("data"), dict) and e.data["data"].get(documents.OUTSIDE_REASON_KEY)}
     started = next((e for e in history if e.kind == "instance_started"), None)
     letter = started.data.get("input", {}) if started is not None else {}
     filters = {k: request.args.get(k, "").strip() for k in ("jenis", "langkah", "oleh")}
@@ -176,7 +195,8 @@ def show(instance_id: int) -> ResponseReturnValue:
     return render_template("instances/show.html", instance=view, history=history, mine=mine,
                            names=names, sop_names=sop_names, letter=letter, documents=docs, runs=runs,
                            log=log, filters=filters, steps=steps, acting_label=audit.acting_label, unheld=unheld,
-                           restaff=restaff,
+                           restaff=restaff, outside=outside,
+                           holders={k: [names.get(u, u) for u in v] for k, v in holders.items()},
                            actors=sorted({e.actor for e in history if e.actor}))
 
 

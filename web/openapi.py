@@ -128,6 +128,9 @@ _SCHEMAS: dict[str, Schema] = {
         "step": {"anyOf": [_ref("Step"), {"type": "null"}]},
         "can_complete": {"type": "boolean", "description": "ready, the user holds its lane, and nobody else "
                                                            "claimed it"},
+        "output_document": {"type": ["string", "null"],
+                            "description": "the document the step's Output names; completing without it "
+                                           "needs CompleteRequest.dokumen_di_luar_sistem"},
         "team_choices": {"type": "array", "items": _ref("Member"),
                          "description": "for a ready step that forms a team: the unit's people to pick "
                                         "from; otherwise empty"},
@@ -191,7 +194,9 @@ _SCHEMAS: dict[str, Schema] = {
                        "missing or empty on a step that forms a team (Task.forms_team), given on any other "
                        "step, or naming someone who is not of the unit; a text with a control character "
                        "(catatan may span lines: tab, LF and CR are allowed) or a lone surrogate; a field "
-                       "not listed here, or one given twice in the object.",
+                       "not listed here, or one given twice in the object; no dokumen_di_luar_sistem on a "
+                       "step whose Output names a document (TaskDetail.output_document): the API takes no "
+                       "file, so the reason it is handed over outside Alur is required (error.fields.dokumen).",
         "properties": {
             "keputusan": _or_null({"type": "string", "enum": list(KEPUTUSAN),
                                    "description": "review steps only: setuju, or tidak (with a catatan)"}),
@@ -199,6 +204,9 @@ _SCHEMAS: dict[str, Schema] = {
                                  "description": "required (not blank) with keputusan tidak"}),
             "tim": _or_null({"type": "array", "items": _USERNAME | {"pattern": _LINE, "maxLength": ID_MAX},
                              "description": "steps that form a team only: usernames of the unit's people"}),
+            "dokumen_di_luar_sistem": _or_null({"type": "string", "maxLength": 500, "pattern": _LINES,
+                                                "description": "why the Output document is handed over outside "
+                                                               "Alur (kept in the history for auditors)"}),
         },
     },
     "CompleteResult": _object({"task": _ref("Task"), "instance": _ref("Instance")},

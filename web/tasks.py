@@ -10,10 +10,18 @@ ready (a second submit, or someone else was first) changes nothing and says so
 (409): no document is stored twice. A form that presses more than one answer
 (Setuju and Tidak, a button twice, or an answer the step does not have) is
 refused (422) rather than read one way: nothing is changed.
+
+After a completion the message says where the work went: back to whom for
+rework, on to which lane and its holders, or that the SOP is finished
+(:func:`where_it_went`). Where the step's Output names a document
+(``engine.documents.output_document``) the form asks for it; completing
+without it needs the reason it is handed over outside Alur, kept in the
+history.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,12 +32,14 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy.orm import Session
-from wtforms import Field, SelectMultipleField, SubmitField, TextAreaField
+from wtforms import Field, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from engine import claims, documents, instances
-from engine.views import TaskView
+from engine import claims, documents, instances, visibility
+from engine.sop import StepMeta
+from engine.views import HistoryEntry, InstanceView, TaskView
+from storage import org
 from storage.errors import (
     ConflictError,
     InvalidFieldError,
@@ -38,18 +48,19 @@ from storage.errors import (
     TaskAlreadyCompleted,
 )
 from web.access import may_act, refuse, require_task
-from web.accounts import people, unit_members
+from web.accounts import people
 from web.auth import now
 from web.db import transaction
 from web.documents import max_bytes, read_upload
 from web.errors import status_for
 
-__all__ = ["TaskForm", "bp"]
+__all__ = ["TaskForm", "TeamChoice", "bp", "team_choices", "where_it_went"]
 
 bp = Blueprint("tasks", __name__)
 _RECENT_NOTES = 5
 _ANSWERS = ("setuju", "tidak", "selesai")  # the form's submit buttons
-_FORM_FIELD = {"tim": "tim", "catatan": "catatan"}  # the engine's field name -> the task form's
+_FORM_FIELD = {"tim": "tim", "catatan": "catatan", "dokumen": "dokumen",
+               documents.OUTSIDE_REASON_KEY: "di_luar"}  # the engine's field name -> the task form's
 
 
 class _Checkboxes(SelectMultipleField):
@@ -65,6 +76,8 @@ class TaskForm(FlaskForm):
     catatan = TextAreaField(_l("Catatan"), validators=[Length(max=4000)])
     tim = _Checkboxes(_l("Anggota tim"))
     dokumen = FileField(_l("Dokumen Output"))
+    di_luar = StringField(_l("Diserahkan di luar sistem karena"), validators=[
+        Length(max=documents.OUTSIDE_REASON_MAX)])
     setuju = SubmitField(_l("Setuju"))
     tidak = SubmitField(_l("Tidak"))
     selesai = SubmitField(_l("Selesai"))
@@ -72,7 +85,7 @@ class TaskForm(FlaskForm):
     def validate_catatan(self, field: Field) -> None:
         """Tidak needs a catatan."""
         if "tidak" in self._fields and self.tidak.data and not (field.data or "").strip():
-            raise ValidationError(_l("Catatan wajib diisi bila keputusan Tidak: tulis apa yang harus diperbaiki."))
+            raise ValidationError(_l("Catatan belum diisi."))
 
     def validate_dokumen(self, field: Field) -> None:
         """Size, extension and content of the Output document, checked by the engine's rules."""
@@ -96,33 +109,96 @@ class TaskForm(FlaskForm):
         return "setuju" if self.setuju.data else "tidak" if self.tidak.data else None
 
 
-def task_form(task: TaskView, members: list[tuple[str, str]]) -> TaskForm:
+@dataclass(frozen=True)
+class TeamChoice:
+    """A person a team may be formed of: login name, full name and jabatan (role names in the unit)."""
+
+    username: str
+    full_name: str
+    jabatan: str
+
+
+def team_choices(session: Session, unit_code: str, picker: str) -> list[TeamChoice]:
+    """Everyone holding a role in the unit, by jabatan then name; the picker and the unit head last.
+
+    The head is found by ``engine.visibility.HEAD_ROLES`` (the one rule of who
+    heads a unit). Raises ``UnitNotFound``.
+    """
+    unit = org.get_unit_by_code(session, unit_code)
+    head = next(filter(None, (org.resolve_role(session, unit.id, name)
+                              for name in visibility.HEAD_ROLES.get(unit.kind, ()))), None)
+    found = []
+    for user in org.unit_users(session, unit.id):
+        roles = [r for r in org.roles_of(session, user.id) if r.unit_id == unit.id]
+        last = user.username == picker or (head is not None and head.id in {r.id for r in roles})
+        jabatan = ", ".join(sorted(r.name for r in roles))
+        found.append((last, jabatan.casefold(), user.full_name.casefold(),
+                      TeamChoice(user.username, user.full_name, jabatan)))
+    return [choice for *_key, choice in sorted(found, key=lambda item: item[:3])]
+
+
+def task_form(task: TaskView, members: list[TeamChoice]) -> TaskForm:
     """The form for ``task``: Setuju/Tidak on a review step, Selesai otherwise; a team picker
-    (``members`` as ``(username, label)``) on a step that forms a team."""
+    (``members``) on a step that forms a team."""
     form = TaskForm()
     if task.is_review:
         del form.selesai
     else:
         del form.setuju, form.tidak
     if task.forms_team:
-        form.tim.choices = members
+        form.tim.choices = [(m.username, m.full_name) for m in members]
     else:
         del form.tim
     return form
 
 
+def _rejection(history: list[HistoryEntry], task: TaskView) -> HistoryEntry | None:
+    """The "Tidak" that sent ``task`` back for rework (completed when ``task`` became ready), or None."""
+    if task.iteration < 2:
+        return None
+    return next((e for e in reversed(history) if e.kind == "task_completed" and e.keputusan == "tidak"
+                 and e.occurred_at == task.ready_at), None)
+
+
 def _context(session: Session, task: TaskView) -> dict[str, Any]:
-    """What the page shows besides the task: step, team choices, recent catatan."""
-    members = ([(m.username, f"{m.full_name} ({m.username})") for m in unit_members(session, task.unit_code)]
-               if task.forms_team else [])
-    notes = [e for e in instances.history_of(session, task.instance_id)
-             if e.kind == "task_completed" and e.catatan][-_RECENT_NOTES:][::-1]
+    """What the page shows besides the task: step, team choices, recent catatan, the rejection to fix."""
+    members = team_choices(session, task.unit_code, current_user.username) if task.forms_team else []
+    history = instances.history_of(session, task.instance_id)
+    notes = [e for e in history if e.kind == "task_completed" and e.catatan][-_RECENT_NOTES:][::-1]
     docs = documents.documents_of(session, task.instance_id)
     who = ({e.actor for e in notes if e.actor} | {d.uploaded_by for d in docs}
            | ({task.completed_by} if task.completed_by else set()))
-    return {"step": instances.step_of_task(session, task.id), "members": members, "notes": notes, "documents": docs,
+    step = instances.step_of_task(session, task.id)
+    return {"step": step, "members": members, "notes": notes, "documents": docs,
+            "rejection": _rejection(history, task), "output_document": documents.output_document(step),
             "names": people(session, who), "accept": documents.ACCEPT, "max_bytes": max_bytes(),
             "claim": claims.claim_of(session, task.id, current_user.username)}
+
+
+def where_it_went(session: Session, before: set[str], after: InstanceView, keputusan: str | None) -> str:
+    """Say where a completion sent the work: the lanes made ready and who holds them, or the end.
+
+    ``before`` are the ids of the instance's ready tasks before the completion,
+    ``after`` the instance afterwards. Holders come from
+    ``engine.instances.candidates`` (the lane-holder rule of ``engine.lanes``).
+    """
+    if after.status == "completed":
+        return _("SOP selesai.")
+    made = [t for t in after.ready_tasks if t.id not in before]
+    if not made:
+        return _("Menunggu langkah lain yang sedang berjalan.")
+    holders = {t.id: instances.candidates(session, t.id, now()) for t in made}
+    names = people(session, {u for users in holders.values() for u in users})
+    places = []
+    for task in made:
+        who = ", ".join(names.get(u, u) for u in holders[task.id])
+        place = f"{task.lane} ({who})" if who else task.lane
+        if place not in places:
+            places.append(place)
+    where = "; ".join(places)
+    if keputusan == "tidak":
+        return _("Dikembalikan ke %(where)s untuk diperbaiki.", where=where)
+    return _("Diteruskan ke %(where)s.", where=where)
 
 
 def _ambiguity(task: TaskView) -> str | None:
@@ -137,8 +213,8 @@ def _ambiguity(task: TaskView) -> str | None:
              "Tugas belum diselesaikan.")
 
 
-def _complete(task: TaskView, form: TaskForm) -> int | None:
-    """Complete ``task`` from ``form``; None on success, else the HTTP status to answer.
+def _complete(task: TaskView, form: TaskForm, step: StepMeta | None) -> int | str:
+    """Complete ``task`` from ``form``; the message saying where the work went, else the HTTP status.
 
     ``PermissionDeniedError`` (the lane changed hands meanwhile) is left to
     ``web.errors``: 404, logged.
@@ -157,13 +233,17 @@ def _complete(task: TaskView, form: TaskForm) -> int | None:
         return 422
     upload = read_upload(form.dokumen.data)
     try:
+        outside = documents.check_output(step, has_document=upload is not None, reason=form.di_luar.data)
         with transaction() as session:
-            instances.complete_task(
+            before = {t.id for t in instances.get_instance(session, task.instance_id).ready_tasks}
+            after = instances.complete_task(
                 session, task.id, username=current_user.username, keputusan=form.keputusan,
-                catatan=form.catatan.data, team=form.tim.data if "tim" in form._fields else None, now=now())
+                catatan=form.catatan.data, team=form.tim.data if "tim" in form._fields else None, now=now(),
+                data={documents.OUTSIDE_REASON_KEY: outside} if outside else None)
             if upload is not None:
                 documents.attach(session, task.id, username=current_user.username, filename=upload.filename,
                                  data=upload.data, max_bytes=max_bytes())
+            return where_it_went(session, before, after, form.keputusan)
     except TaskAlreadyCompleted as exc:
         return status_for(exc)
     except InvalidFieldError as exc:  # e.g. a control character: shown at its field
@@ -176,7 +256,6 @@ def _complete(task: TaskView, form: TaskForm) -> int | None:
     except (ConflictError, InvalidTaskDataError, ProcessExecutionError) as exc:
         flash(str(exc), "danger")  # beside the form, which keeps what was typed
         return status_for(exc)
-    return None
 
 
 @bp.route("/tugas/<task_id:task_id>", methods=("GET", "POST"))
@@ -192,11 +271,11 @@ def show(task_id: str) -> ResponseReturnValue:
     if form.is_submitted() and not context["can_act"]:
         refuse(current_user, "task", task_id)  # a reader (auditor, unit head) never acts
     if form.is_submitted():
-        failed = _complete(task, form)
-        if failed is None:
-            flash(_("Tugas selesai: %(step)s", step=task.step_name), "success")
+        outcome = _complete(task, form, context["step"])
+        if isinstance(outcome, str):
+            flash(_("Tugas selesai: %(step)s. %(where)s", step=task.step_name, where=outcome), "success")
             return redirect(url_for("inbox.index"))
-        status = failed
+        status = outcome
         with transaction() as session:
             task = instances.get_task(session, task_id)
             context = _context(session, task)

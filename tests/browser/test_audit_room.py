@@ -81,7 +81,7 @@ def test_an_auditor_searches_replays_verifies_exports_and_reports(
     expect(rows.first).to_be_visible()
     assert rows.count() >= 1
     for i in range(rows.count()):
-        expect(rows.nth(i).locator("td").nth(2)).to_have_text("kecamatan-contoh")
+        expect(rows.nth(i).locator("td").nth(2)).to_have_text("Kecamatan Contoh")  # the name, not the code (issue 11)
     page.screenshot(path=str(shots / "search.png"), full_page=True)
     search_url = page.url
 

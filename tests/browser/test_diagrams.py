@@ -98,6 +98,7 @@ def test_without_javascript_the_page_works_but_for_the_diagram(
         assert "memerlukan JavaScript" in no_js.locator("#diagram-section").inner_text()
         assert no_js.locator("#history tbody tr").count() > 0
         no_js.locator("#ready-tasks a").click()  # the task page and its form work without scripts
+        no_js.fill("#di_luar", "Diserahkan langsung")  # its Output names a document (issue 11)
         no_js.click("#task-form [name=selesai]")
         assert no_js.locator(".alert-success").count() == 1
     finally:

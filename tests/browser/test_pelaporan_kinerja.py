@@ -52,12 +52,19 @@ def _open_task(page: Page, server: LiveServer, step: str) -> None:
     expect(page.locator("h1")).to_contain_text(step)
 
 
+def _hand_over_outside(page: Page) -> None:
+    """A step whose Output names a document: say it is handed over outside Alur (issue 11)."""
+    if page.locator("#di_luar").count():
+        page.fill("#di_luar", "Diserahkan langsung (uji peramban)")
+
+
 def _complete(page: Page, server: LiveServer, step: str, button: str = "selesai",
               catatan: str | None = None) -> None:
     """Open task ``step`` and press ``button`` (selesai | setuju | tidak), with a catatan."""
     _open_task(page, server, step)
     if catatan:
         page.fill("#catatan", catatan)
+    _hand_over_outside(page)
     page.click(f"#task-form [name={button}]")
     expect(page.locator(".alert-success")).to_contain_text(step)
 
@@ -127,6 +134,7 @@ def test_pelaporan_kinerja_with_a_rejection_and_the_call_to_sop_pengiriman(
     expect(page.locator("#notes")).to_contain_text(CATATAN)
     expect(page.locator("#notes")).to_contain_text("Tidak")
     page.screenshot(path=str(artifacts / "task.png"), full_page=True)
+    _hand_over_outside(page)
     page.click("#task-form [name=selesai]")
     expect(page.locator(".alert-success")).to_be_visible()
     auth.logout()

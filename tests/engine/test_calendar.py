@@ -110,7 +110,7 @@ def test_start_outside_office_hours_counts_from_next_opening(jakarta: WorkCalend
     assert due(jakarta, "2026-07-06 12:30", "15 Menit") == at("2026-07-06 13:15")
     assert due(jakarta, "2026-07-06 16:00", "15 menit") == at("2026-07-07 07:45")
     assert due(jakarta, "2026-07-11 09:00", "1 jam") == at("2026-07-13 08:30")
-    assert due(jakarta, "2026-07-06 17:00", "1 hari") == at("2026-07-08 07:30")
+    assert due(jakarta, "2026-07-06 17:00", "1 hari") == at("2026-07-07 16:00")  # end of Tuesday
 
 
 def test_next_opening(jakarta: WorkCalendar) -> None:
@@ -129,9 +129,19 @@ def test_hari_keeps_working_time_of_day(jakarta: WorkCalendar) -> None:
     assert due(jakarta, "2026-07-06 13:30", "1 hari") == at("2026-07-07 13:30")
     assert due(jakarta, "2026-07-06 13:00", "1 hari") == at("2026-07-07 13:00")  # not 12:00
     assert due(jakarta, "2026-07-06 12:15", "1 hari") == at("2026-07-07 13:00")  # lunch: next opening
-    assert due(jakarta, "2026-07-06 07:30", "3 hari") == at("2026-07-09 07:30")
+    assert due(jakarta, "2026-07-06 07:30", "3 hari") == at("2026-07-08 16:00")
     assert due(jakarta, "2026-07-09 10:00", "1 hari") == at("2026-07-10 10:00")
     assert due(jakarta, "2026-07-10 10:00", "1 hari") == at("2026-07-13 10:00")
+
+
+def test_whole_working_days_are_due_at_the_end_of_the_day_they_fall_due(jakarta: WorkCalendar) -> None:
+    # Issue 11: ready Tuesday 16.27 (after closing) with "1 hari" is due at the end of Wednesday,
+    # not at Thursday's opening.
+    assert due(jakarta, "2026-11-24 16:27", "1 hari") == at("2026-11-25 16:00")
+    assert due(jakarta, "2026-11-25 07:30", "1 hari") == at("2026-11-25 16:00")
+    assert due(jakarta, "2026-11-26 18:00", "1 hari") == at("2026-11-27 16:30")  # Friday closes later
+    assert due(jakarta, "2026-11-27 17:00", "1 minggu") == at("2026-12-04 16:30")
+    assert due(jakarta, "2026-11-25 07:31", "1 hari") == at("2026-11-26 07:31")  # a minute in: position kept
 
 
 def test_hari_across_days_of_different_shape_keeps_working_position(jakarta: WorkCalendar) -> None:

@@ -14,8 +14,9 @@ import pytest
 
 from engine import documents, instances
 from engine.database import Database
+from engine.sop import StepMeta
 from engine.views import TaskView
-from storage.errors import ConflictError, InvalidTaskDataError, PermissionDeniedError
+from storage.errors import ConflictError, InvalidFieldError, InvalidTaskDataError, PermissionDeniedError
 from tests.support import advance_until as _advance
 from tests.support import ready_task as _ready
 
@@ -225,3 +226,39 @@ def test_attach_only_to_ones_own_latest_completion(alur_db: Database) -> None:
         with pytest.raises(InvalidTaskDataError, match="saat langkahnya diselesaikan"):
             documents.attach(session, step_02.id, username=KASUBAG, filename="b.pdf", data=PDF)
         assert [d.filename for d in documents.documents_of(session, instance_id)] == ["a.pdf", "c.pdf"]
+
+
+def _step(output: str | None, review: bool = False) -> StepMeta:
+    return StepMeta(id="Step_01", name="Langkah", kind="userTask", lane="Staf", output=output, review=review)
+
+
+@pytest.mark.parametrize("output", ["Laporan kinerja yang telah diketik", "Surat/dokumen yang telah diagendakan",
+                                    "Notulen rapat", "SK tim", "Draft Renja", "Bukti pengiriman"])
+def test_an_output_naming_a_document_needs_it_or_a_reason(output: str) -> None:
+    step = _step(output)
+    assert documents.output_document(step) == output
+    with pytest.raises(InvalidFieldError) as refused:
+        documents.check_output(step, has_document=False, reason="  ")
+    assert refused.value.field == "dokumen" and output in refused.value.problem
+    assert documents.check_output(step, has_document=True, reason=None) is None
+    assert documents.check_output(step, has_document=False, reason=" Diserahkan dalam rapat ") == \
+        "Diserahkan dalam rapat"
+    with pytest.raises(InvalidFieldError) as bad:
+        documents.check_output(step, has_document=False, reason="a\x00b")
+    assert bad.value.field == documents.OUTSIDE_REASON_KEY
+    with pytest.raises(InvalidFieldError):
+        documents.check_output(step, has_document=False, reason="x" * (documents.OUTSIDE_REASON_MAX + 1))
+
+
+@pytest.mark.parametrize("step", [_step("Tim perumus"), _step("data"), _step(None),
+                                  _step("Laporan kinerja yang telah dikoreksi", review=True), None])
+def test_other_steps_name_no_document(step: StepMeta | None) -> None:
+    assert documents.output_document(step) is None
+    assert documents.check_output(step, has_document=False, reason=None) is None
+
+
+def test_file_errors_are_fully_indonesian() -> None:
+    for name, data in (("setup.exe", b"MZ"), ("kosong.pdf", b""), ("laporan.pdf", b"MZ\x90\x00")):
+        with pytest.raises(InvalidTaskDataError) as refused:
+            documents.check(name, data)
+        assert "/" not in str(refused.value).split("\u201d")[-1] and "not" not in str(refused.value), str(refused.value)

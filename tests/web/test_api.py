@@ -42,6 +42,7 @@ PELAPORAN = "sop_pelaporan_kinerja_kecamatan"
 PERENCANAAN = "sop_perencanaan_kinerja_kecamatan"
 EVALUASI = "sop_dokumen_evaluasi_kinerja_kecamatan"  # starts from an incoming letter
 KASUBAG = "kasubag.evapor.kecamatan"
+OUTSIDE = "Diserahkan langsung dalam rapat staf"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _DOC_URI = "urn:alur:openapi"
 _FORMATS = FormatChecker()
@@ -248,16 +249,21 @@ def test_start_inbox_complete_review_and_history(login: Login, contract: Contrac
     assert task["step"]["text"].startswith("Merumuskan bahan laporan kinerja")
     assert task["step"]["waktu_text"] == "1 hari" and task["due_at"] is not None
 
-    done = tim.post(f"/tasks/{first['id']}/complete", {"catatan": "Bahan dari 12 kelurahan"}).get_json()
+    assert task["output_document"] == "Bahan Penyusunan Laporan"
+    missing = tim.post(f"/tasks/{first['id']}/complete", {"catatan": "Bahan dari 12 kelurahan"})
+    assert missing.status_code == 422 and set(_error(missing)["fields"]) == {"dokumen"}  # no file in the API
+    done = tim.post(f"/tasks/{first['id']}/complete",
+                    {"catatan": "Bahan dari 12 kelurahan", "dokumen_di_luar_sistem": OUTSIDE}).get_json()
     assert done["task"]["state"] == "completed" and done["task"]["completed_by"] == "tim1.kecamatan"
     assert [t["step_id"] for t in done["instance"]["ready_tasks"]] == ["Step_02"]
     assert tim.get("/inbox").get_json()["total"] == 0
 
     kasubag, staf = login(KASUBAG), login("staf1.kecamatan")
     step_02 = kasubag.get("/inbox").get_json()["tasks"][0]
-    assert kasubag.post(f"/tasks/{step_02['id']}/complete", {}).status_code == 200
+    assert kasubag.post(f"/tasks/{step_02['id']}/complete", {"dokumen_di_luar_sistem": OUTSIDE}).status_code == 200
     step_03 = staf.get("/inbox").get_json()["tasks"][0]
-    assert staf.post(f"/tasks/{step_03['id']}/complete", {"catatan": None}).status_code == 200
+    assert staf.post(f"/tasks/{step_03['id']}/complete",
+                     {"catatan": None, "dokumen_di_luar_sistem": OUTSIDE}).status_code == 200
     review = kasubag.get("/inbox").get_json()["tasks"][0]
     assert review["step_id"] == "Step_04" and kasubag.get(f"/tasks/{review['id']}").get_json()["is_review"]
 
@@ -276,6 +282,8 @@ def test_start_inbox_complete_review_and_history(login: Login, contract: Contrac
         ("tim1.kecamatan", "Step_01", None, "Bahan dari 12 kelurahan"), (KASUBAG, "Step_02", None, None),
         ("staf1.kecamatan", "Step_03", None, None), (KASUBAG, "Step_04", "tidak", "Tabel capaian belum lengkap")]
     assert history["names"][KASUBAG] == "Frans Kambu, S.E."
+    first_done = next(e for e in history["entries"] if e["kind"] == "task_completed")
+    assert first_done["data"]["data"] == {"dokumen_di_luar_sistem": OUTSIDE}  # for auditors
     assert history["entries"][0]["kind"] == "instance_started"
     assert _ready(database, instance["id"]).id == again["id"]
     # The Staf lane has two holders: claim, reassign (the Camat), release; the cases lists.
@@ -383,7 +391,7 @@ def test_post_needs_the_csrf_header(login: Login, start, database: Database) -> 
     refused = tim.post(f"/tasks/{task.id}/complete", {}, csrf=False)
     assert refused.status_code == 400 and _error(refused)["code"] == "csrf_failed"
     assert _ready(database, task.instance_id).id == task.id
-    assert tim.post(f"/tasks/{task.id}/complete", {}).status_code == 200
+    assert tim.post(f"/tasks/{task.id}/complete", {"dokumen_di_luar_sistem": OUTSIDE}).status_code == 200
 
 
 # --- who may see what: 404 -----------------------------------------------------------------------
@@ -441,7 +449,8 @@ def test_ids_that_do_not_exist_answer_404(login: Login) -> None:
 def test_a_second_submit_is_409_and_changes_nothing(login: Login, start, database: Database) -> None:
     task = start(PELAPORAN, KECAMATAN).ready_tasks[0]
     tim1, tim2 = login("tim1.kecamatan"), login("tim2.kecamatan")
-    assert tim1.post(f"/tasks/{task.id}/complete", {"catatan": "Bahan dari 12 kelurahan"}).status_code == 200
+    assert tim1.post(f"/tasks/{task.id}/complete",
+                     {"catatan": "Bahan dari 12 kelurahan", "dokumen_di_luar_sistem": OUTSIDE}).status_code == 200
     before = _history_length(database, task.instance_id)
     for client in (tim1, tim2):  # the same user again, and another holder of the lane afterwards
         response = client.post(f"/tasks/{task.id}/complete", {"catatan": "Bahan dari 12 kelurahan"})
@@ -480,7 +489,8 @@ def test_a_body_that_is_not_json(login: Login, start, database: Database) -> Non
     assert as_form.status_code == 415 and _error(as_form)["code"] == "unsupported_media_type"
     broken = tim.post(f"/tasks/{task.id}/complete", data="{catatan:", content_type="application/json")
     assert broken.status_code == 400 and _error(broken)["code"] == "bad_request"
-    keputusan = tim.post(f"/tasks/{task.id}/complete", {"keputusan": "setuju"})  # not a review step
+    keputusan = tim.post(f"/tasks/{task.id}/complete",  # not a review step
+                         {"keputusan": "setuju", "dokumen_di_luar_sistem": OUTSIDE})
     assert keputusan.status_code == 422 and set(_error(keputusan)["fields"]) == {"keputusan"}
     assert _ready(database, task.instance_id).id == task.id
 

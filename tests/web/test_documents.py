@@ -10,6 +10,7 @@ import hashlib
 import io
 import logging
 import re
+import zipfile
 
 import pytest
 from flask import Flask
@@ -76,11 +77,22 @@ def test_upload_with_the_completion_then_listed_and_downloaded(client: FlaskClie
     page = client.get(f"/tugas/{step_02.id}").get_data(as_text=True)
     assert f'href="/dokumen/{document.id}"' in page and "Laporan Kinerja.pdf" in page
     assert "Daniel Mandowen" in page  # who uploaded it
+    # grouped by step, the newest version marked, the PDF previewed inline (sandboxed by its response)
+    group = page.split('class="mb-3 document-group" data-step="Step_01"')[1].split("</section>")[0]
+    assert "terbaru" in group and f'<iframe class="document-preview border rounded" src="/dokumen/{document.id}/lihat"' in group
+
+    preview = client.get(f"/dokumen/{document.id}/lihat")
+    assert preview.status_code == 200 and preview.data == PDF
+    assert preview.headers["Content-Disposition"] == "inline; filename=\"Laporan Kinerja.pdf\""
+    assert preview.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in preview.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in preview.headers["Content-Security-Policy"]
+    assert preview.headers["X-Frame-Options"] == "SAMEORIGIN"
 
     history = client.get(f"/proses/{view.id}").get_data(as_text=True)
     assert "Dokumen dilampirkan" in history and document.sha256[:16] in history
-    # its step's row in the grouped history, its completion and its own row in the event log
-    assert history.count(f'href="/dokumen/{document.id}"') == 3
+    # its step's row in the grouped history, the documents by step, its completion and its own row in the log
+    assert history.count(f'href="/dokumen/{document.id}"') == 4
 
     download = client.get(f"/dokumen/{document.id}")
     assert download.status_code == 200 and download.data == PDF
@@ -194,6 +206,7 @@ def test_downloads_follow_the_instance_pages_rule(app: Flask, client: FlaskClien
                                        "csrf_token": _token(other, "/masuk")})
             caplog.clear()
             got = other.get(f"/dokumen/{document.id}")
+            assert other.get(f"/dokumen/{document.id}/lihat").status_code == got.status_code  # same rule
             outcomes[username] = (got.status_code, other.get(f"/proses/{view.id}").status_code)
             if got.status_code == 404:
                 assert PDF not in got.data and "Rahasia" not in got.get_data(as_text=True)
@@ -216,3 +229,20 @@ def test_download_needs_a_login(client: FlaskClient, auth, start, database: Data
     auth.logout()
     response = client.get(f"/dokumen/{document.id}")
     assert response.status_code == 302 and "/masuk" in response.headers["Location"]
+
+
+def test_only_pdf_and_images_are_shown_inline(client: FlaskClient, auth, start, database: Database) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", '<Types><Override ContentType="application/'
+                         'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        archive.writestr("word/document.xml", "<w:document/>")
+    view = start(PELAPORAN, KECAMATAN)
+    auth.login("tim1.kecamatan")
+    assert _upload(client, view.ready_tasks[0].id, _file(buffer.getvalue(), "bahan.docx")).status_code == 302
+    (document,) = _documents(database, view.id)
+    assert document.type_name == "DOCX"
+    assert client.get(f"/dokumen/{document.id}/lihat").status_code == 404  # never inline
+    assert client.get(f"/dokumen/{document.id}").headers["Content-Disposition"].startswith("attachment")
+    page = client.get(f"/proses/{view.id}").get_data(as_text=True)
+    assert "/lihat" not in page and "terbaru" in page

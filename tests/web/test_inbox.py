@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from engine import instances
 from engine.database import Database
+from storage.demo import DEMO_PASSWORD
 
 KECAMATAN = "kecamatan-contoh"
 PELAPORAN = "sop_pelaporan_kinerja_kecamatan"  # Step_01 "Rumuskan bahan laporan kinerja", lane Tim, 1 hari
@@ -25,6 +26,10 @@ def _wit(moment: datetime) -> str:
 
 def _rows(page: str) -> list[str]:
     return re.findall(r'<tr class="[^"]*" data-task-id="([^"]+)"', page)
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
 def _nav_count(page: str) -> int:
@@ -67,6 +72,11 @@ def test_filter_offers_only_sops_of_the_users_units(client: FlaskClient, auth) -
     page = client.get("/").get_data(as_text=True)
     assert f'value="{PELAPORAN}"' in page and 'value="sop_surat_masuk"' in page
     assert 'value="sop_evaluasi_bagian"' not in page and 'value="sop_penyusunan_lakip_dinas"' not in page
+    kominfo = client.application.test_client()
+    kominfo.post("/masuk", data={"username": "staf1.kominfo", "password": DEMO_PASSWORD,
+                                 "csrf_token": _csrf(kominfo.get("/masuk").get_data(as_text=True))})
+    page = kominfo.get("/").get_data(as_text=True)
+    assert 'value="sop_penyusunan_lakip_dinas"' in page and f'value="{PELAPORAN}"' not in page
 
 
 def test_other_lanes_see_nothing(client: FlaskClient, auth, start) -> None:
@@ -85,3 +95,61 @@ def test_inbox_agrees_with_the_engine(client: FlaskClient, auth, start, database
     with database.transaction() as session:
         expected = [t.id for t in instances.inbox(session, "tim3.kecamatan")]
     assert _rows(page) == expected and len(expected) == 3
+
+
+def test_search_in_titles_and_sorting(client: FlaskClient, auth, start) -> None:
+    early = start(PELAPORAN, KECAMATAN, title="Laporan Triwulan I", now=datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
+    iku = start(IKU, KECAMATAN, title="Data IKU 100% lengkap", now=datetime(2026, 3, 3, 0, 0, tzinfo=UTC))
+    late = start(PELAPORAN, KECAMATAN, title="Laporan Triwulan III")
+    auth.login("tim1.kecamatan")
+    found = client.get("/", query_string={"q": "triwulan"}).get_data(as_text=True)
+    assert _rows(found) == [early.ready_tasks[0].id, late.ready_tasks[0].id] and "2 tugas menunggu" in found
+    assert 'value="triwulan"' in found
+    # LIKE's wildcards are searched for as themselves
+    assert _rows(client.get("/", query_string={"q": "100%"}).get_data(as_text=True)) == [iku.ready_tasks[0].id]
+    assert _rows(client.get("/", query_string={"q": "_"}).get_data(as_text=True)) == []
+    none = client.get("/", query_string={"q": "tidak ada judul begini"}).get_data(as_text=True)
+    assert "Tidak ada tugas yang cocok dengan saringan ini." in none
+
+    waiting = client.get("/", query_string={"urut": "waiting"}).get_data(as_text=True)
+    assert _rows(waiting) == [early.ready_tasks[0].id, iku.ready_tasks[0].id, late.ready_tasks[0].id]
+    by_sop = _rows(client.get("/", query_string={"urut": "sop"}).get_data(as_text=True))
+    # "SOP Pelaporan Kinerja" before "SOP Pengumpulan Data Terkait IKU", then by due time
+    assert by_sop == [early.ready_tasks[0].id, late.ready_tasks[0].id, iku.ready_tasks[0].id]
+    assert len(_rows(client.get("/", query_string={"urut": "bogus"}).get_data(as_text=True))) == 3
+
+
+def test_inbox_says_the_working_time_left(client: FlaskClient, auth, start) -> None:
+    start(PELAPORAN, KECAMATAN, title="Laporan lama", now=datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
+    start(PELAPORAN, KECAMATAN, title="Laporan baru")
+    auth.login("tim1.kecamatan")
+    page = client.get("/").get_data(as_text=True)
+    left = re.findall(r'class="small [^"]*time-left">([^<]+)<', page)
+    assert len(left) == 2
+    assert re.fullmatch(r"lewat \d+ hari kerja", left[0])
+    assert re.fullmatch(r"sisa \d+ (jam|menit|hari) kerja", left[1])
+
+
+def test_working_time_left_in_words(app) -> None:
+    from web.inbox import working_time_left
+    with app.test_request_context():
+        assert working_time_left(120) == "sisa 2 jam kerja"
+        assert working_time_left(-450) == "lewat 1 hari kerja"
+        assert working_time_left(-1000) == "lewat 2 hari kerja"
+        assert working_time_left(59) == "sisa 59 menit kerja"
+        assert working_time_left(None) == ""
+
+
+def test_favicon_is_served_without_a_login(client: FlaskClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"
+
+
+def test_english_pluralises_working_days(app) -> None:
+    from flask import session
+    with app.test_request_context():
+        session["lang"] = "en"
+        waktu_baku = app.jinja_env.filters["waktu_baku"]
+        assert waktu_baku("P1D") == "1 working day" and waktu_baku("P3D") == "3 working days"
+        assert waktu_baku("PT1H") == "1 hour" and waktu_baku("P2W") == "2 working weeks"
+        assert app.jinja_env.filters["sisa_kerja"](-450) == "1 working day overdue"

@@ -17,6 +17,8 @@
   const legend = document.getElementById('diagram-legend');
   const MIN_HEIGHT_PX = 220;
   const MAX_HEIGHT_PX = 640;
+  const READABLE_SCALE = 0.7;  // labels stay near 8 px and up
+  const zoomBar = document.getElementById('diagram-zoom');
   const msg = (name, n) => (root.dataset['msg' + name] || '').replace('{n}', String(n));
 
   window.alurDiagram = { state: 'loading', processId: null, warnings: [] };
@@ -58,14 +60,42 @@
   }
 
   // Make the box as tall as the diagram needs at the box's width (within limits), then fit.
-  function fit(canvas) {
+  // A wide SOP fitted to the width would have labels of a few pixels: below READABLE_SCALE the
+  // diagram opens at that scale instead, at its current step (or its start); drag to pan, or
+  // use the zoom buttons (the fit button shows it whole).
+  function fit(canvas, focus) {
     const inner = canvas.viewbox().inner;
     if (inner.width > 0) {
-      const wanted = Math.round((canvasBox.clientWidth * inner.height) / inner.width) + 48;
+      const scale = Math.max(canvasBox.clientWidth / inner.width, READABLE_SCALE);
+      const wanted = Math.round(inner.height * Math.min(scale, 1)) + 48;
       canvasBox.style.height = `${Math.min(Math.max(wanted, MIN_HEIGHT_PX), MAX_HEIGHT_PX)}px`;
       canvas.resized();
     }
     canvas.zoom('fit-viewport', 'auto');
+    if (canvas.zoom() < READABLE_SCALE) {
+      const outer = canvas.viewbox().outer;  // the box's size in screen pixels
+      const width = outer.width / READABLE_SCALE;
+      const height = outer.height / READABLE_SCALE;
+      const target = focus || { x: inner.x + width / 2, y: inner.y + inner.height / 2 };
+      canvas.viewbox({ x: Math.max(target.x - width / 2, inner.x - 20), y: Math.max(target.y - height / 2, inner.y - 20),
+        width, height });
+    }
+  }
+
+  function zoomButtons(viewer) {
+    const canvas = viewer.get('canvas');
+    const step = (factor) => canvas.zoom(Math.min(Math.max(canvas.zoom() * factor, 0.2), 4));
+    const actions = { in: () => step(1.25), out: () => step(0.8), fit: () => canvas.zoom('fit-viewport', 'auto') };
+    for (const button of zoomBar.querySelectorAll('button[data-zoom]')) {
+      button.addEventListener('click', () => actions[button.dataset.zoom]());
+    }
+    zoomBar.hidden = false;
+  }
+
+  function focusOf(viewer, diagram) {
+    const registry = viewer.get('elementRegistry');
+    const element = diagram.current.map((id) => registry.get(id)).find(Boolean);
+    return element ? { x: element.x + element.width / 2, y: element.y + element.height / 2 } : null;
   }
 
   async function show(viewer, diagram) {
@@ -77,7 +107,7 @@
     window.alurDiagram.warnings = warnings.map((w) => w.message);
     root.dataset.importWarnings = String(warnings.length);
     warnings.forEach((w) => console.warn('bpmn-js:', w.message));
-    fit(viewer.get('canvas'));
+    fit(viewer.get('canvas'), focusOf(viewer, diagram));
     mark(viewer, diagram);
     for (const button of tabs.querySelectorAll('button')) {
       button.setAttribute('aria-pressed', String(button.dataset.processId === diagram.process_id));
@@ -121,6 +151,7 @@
     legend.hidden = false;
     const viewer = new window.BpmnJS({ container: canvasBox, moddleExtensions: { alur } });
     buildTabs(viewer, steps.diagrams);
+    zoomButtons(viewer);
     await show(viewer, steps.diagrams[0]);
   }
 
