@@ -32,8 +32,8 @@ from storage.errors import (
 )
 from storage.models import HumanTask, User
 
-__all__ = ["ClaimView", "check_may_complete", "claim", "claim_of", "holders", "reassign", "release",
-           "release_claims_of_user"]
+__all__ = ["ClaimView", "check_may_complete", "check_may_complete_task", "claim", "claim_of", "holders", "reassign",
+           "release", "release_claims_of_user"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,15 @@ def check_may_complete(session: Session, human: HumanTask, user_id: int, at: dat
             return
         claimer = org.get_user(session, human.assignee_id)
         raise TaskClaimedError(human.id, by=claimer.full_name, since=human.claimed_at or datetime.now(UTC))
+
+
+def check_may_complete_task(session: Session, task_id: str, username: str, at: datetime | None = None) -> None:
+    """:func:`check_may_complete` by task id and username, for a caller that must refuse a claimed step
+    before anything else (the task form checks the claim before the Output document).
+
+    Raises ``TaskNotFound``, ``UserNotFound`` and ``TaskClaimedError``.
+    """
+    check_may_complete(session, tasks.get(session, task_id), org.get_user_by_username(session, username).id, at)
 
 
 def _release_lost(session: Session, human: HumanTask, at: datetime, reason: str) -> bool:

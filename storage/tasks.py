@@ -207,8 +207,9 @@ def inbox(
     base = cast("Select[Any]", select(HumanTask, HumanTask.due_at.is_(None).label("no_due")))
     keys = INBOX_ORDERS[order]
     if order == "sop":
-        base = base.add_columns(ProcessDefinition.name.label("sop_name")).join(
-            ProcessDefinition, ProcessDefinition.id == HumanTask.definition_id)
+        # a scalar subquery, not a join: SQLite matches a compound's ORDER BY names only over one table
+        base = base.add_columns(select(ProcessDefinition.name).where(
+            ProcessDefinition.id == HumanTask.definition_id).scalar_subquery().label("sop_name"))
     compound = union_all(*_inbox_selects(user_id, process_id, base, at, text)).order_by(
         *(literal_column(name) for name in keys))
     if limit is not None:

@@ -273,6 +273,7 @@ def complete(task_id: str) -> ResponseReturnValue:
         view = instances.get_task(session, task_id)
         if view.state != "ready":
             raise TaskAlreadyCompleted(task_id)
+        claims.check_may_complete_task(session, task_id, current_user.username)  # claimed: 409 before all else
         keputusan, catatan, team, reason = _completion_input(session, view, task_id)
         after = instances.complete_task(session, task_id, username=current_user.username,
                                         keputusan=keputusan, catatan=catatan, team=team,

@@ -233,8 +233,10 @@ def _complete(task: TaskView, form: TaskForm, step: StepMeta | None) -> int | st
         return 422
     upload = read_upload(form.dokumen.data)
     try:
-        outside = documents.check_output(step, has_document=upload is not None, reason=form.di_luar.data)
         with transaction() as session:
+            # a step someone else claimed is refused as such, before what the form lacks
+            claims.check_may_complete_task(session, task.id, current_user.username, now())
+            outside = documents.check_output(step, has_document=upload is not None, reason=form.di_luar.data)
             before = {t.id for t in instances.get_instance(session, task.instance_id).ready_tasks}
             after = instances.complete_task(
                 session, task.id, username=current_user.username, keputusan=form.keputusan,
