@@ -158,6 +158,7 @@ def test_an_auditor_searches_replays_verifies_exports_and_reports(
     # An administrator reads what the auditor opened.
     auth.logout()
     auth.login("admin.alur")
+    page.click("#nav-admin")
     page.click("#nav-read-log")
     log = page.locator("#read-log")
     expect(log).to_contain_text("Lusiana Pardede")

@@ -58,6 +58,7 @@ def test_change_password_then_log_out_everywhere(page: Page, live_server: LiveSe
 def test_administrator_reads_the_login_record(page: Page, live_server: LiveServer, auth: BrowserAuth,
                                               artifacts: Path) -> None:
     auth.login("admin.alur")
+    page.click("#nav-admin")
     page.click("nav a[href='/admin/masuk']")
     table = page.locator("#login-record")
     assert table.locator("tbody tr").first.locator("code").first.inner_text() == "admin.alur"
