@@ -289,7 +289,7 @@ def bench_http(database: Database, url: str, samples: int) -> None:
         for task in ready[:samples]:
             form = opener.open(f"{base}/tugas/{task.id}").read().decode()
             body = urllib.parse.urlencode({"csrf_token": token_re.search(form).group(1), "catatan": "",
-                                           "selesai": "Selesai"}).encode()
+                                           "di_luar": "Diserahkan langsung (uji)", "selesai": "Selesai"}).encode()
             t0 = time.perf_counter()
             try:
                 poster.open(urllib.request.Request(f"{base}/tugas/{task.id}", data=body)).read()

@@ -339,6 +339,8 @@ class User:
             body["keputusan"] = "tidak" if self.rng.random() < 0.1 else "setuju"
             if body["keputusan"] == "tidak":
                 body["catatan"] = "Mohon dilengkapi (uji beban)."
+        else:  # where the step's Output names a document, the API takes the reason it goes outside Alur
+            body["dokumen_di_luar_sistem"] = "Diserahkan langsung (uji beban)."
         if task.get("forms_team"):
             status, raw = self.request("task", f"/api/v1/tasks/{task['id']}")
             if status != 200:

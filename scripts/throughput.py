@@ -129,7 +129,8 @@ def profile(url: str, users: list[str], requests: int) -> str:
                 if not tasks:
                     break
                 task = tasks[0]
-                body: dict[str, Any] = {"keputusan": "setuju"} if task["is_review"] else {}
+                body: dict[str, Any] = ({"keputusan": "setuju"} if task["is_review"]
+                                        else {"dokumen_di_luar_sistem": "Diserahkan langsung (uji)."})
                 if task.get("forms_team"):
                     body["tim"] = [user]
                 if client.post(f"/api/v1/tasks/{task['id']}/complete", json=body).status_code != 200:

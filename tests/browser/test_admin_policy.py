@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 def test_administrator_changes_a_units_policy(page: Page, live_server: LiveServer, auth: BrowserAuth,
                                               artifacts: Path) -> None:
     auth.login("admin.alur")
+    page.click("#nav-admin")
     page.click("nav a[href='/admin/kebijakan']")
     page.click("#policy-list tr[data-unit='kecamatan-contoh'] a")
     page.fill("#reminder_percent", "100")

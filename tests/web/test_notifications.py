@@ -98,7 +98,7 @@ def test_inbox_marks_an_escalated_step(client: FlaskClient, auth, start, databas
     listing = client.get("/notifikasi").get_data(as_text=True)
     assert 'data-kind="task_escalated"' in listing and "Eskalasi" in listing
     history = client.get(f"/proses/{view.id}").get_data(as_text=True)
-    assert 'data-kind="task_escalated"' in history and "Yohanes Wenda" in history  # the recipient by name
+    assert 'data-kind="task_escalated"' in history and "Maria Magdalena Rumbiak" in history  # the superior (Sekretaris), by name
     assert client.get(f"/tugas/{view.ready_tasks[0].id}").status_code == 200  # the escalation's link opens
     auth.logout()
     auth.login("staf1.kecamatan")  # neither holder nor superior
