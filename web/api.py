@@ -401,6 +401,8 @@ def _case_args() -> tuple[MultiDict[str, str], int]:
                 problems[name] = "Isi true atau false."
             elif values[0] == "true":
                 form[name] = "y"
+        elif values and name in ("dimulai_dari", "dimulai_sampai") and not values[0]:
+            problems[name] = "Tanggal kosong: isi YYYY-MM-DD atau jangan kirim parameter ini."
         elif values and name != "limit":
             longest = 400 if name == "setelah" else openapi.ID_MAX  # a cursor holds a title and an id
             if (problem := text_problem(values[0], max_length=longest)) is not None:

@@ -99,6 +99,8 @@ def test_api_lists_and_claims(app: Flask, contract: Contract, database: Database
     assert found["cases"][0]["steps"][0]["lane"] == "Tim" and found["lists"] == ["terlibat", "mulai", "unit"]
     assert camat.get("/cases?terlambat=ya").status_code == 422
     assert camat.get("/cases?limit=0").status_code == 422
+    assert camat.get("/cases?dimulai_sampai=").status_code == 422  # an empty date is not "no bound" (schemathesis)
+    assert camat.get("/cases?dimulai_dari=2026-13-45").status_code == 422
     tim1 = ApiClient(_login_client(app, "tim1.kecamatan"), contract)
     tim2 = ApiClient(_login_client(app, "tim2.kecamatan"), contract)
     assert tim2.get("/cases?daftar=unit").status_code == 422
