@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -444,33 +444,34 @@ def _claim_json(view: claims.ClaimView) -> dict[str, Any]:
             "holders": [{"username": u, "full_name": n} for u, n in view.holders]}
 
 
+def _claim_action(task_id: str, act: Callable[[Session], claims.ClaimView]) -> ResponseReturnValue:
+    """Run a claim action in one transaction, after the reading rule (404 for who may not read the task)."""
+    with transaction() as session:
+        require_task(session, current_user, task_id)
+        return jsonify(_claim_json(act(session)))
+
+
 @bp.post("/tasks/<task_id:task_id>/claim")
 def claim(task_id: str) -> ResponseReturnValue:
     """Claim a ready step of a shared lane ("Saya kerjakan"); 409 when someone else has it."""
-    with transaction() as session:
-        require_task(session, current_user, task_id)
-    with transaction() as session:
-        return jsonify(_claim_json(claims.claim(session, task_id, username=current_user.username)))
+    return _claim_action(task_id, lambda session: claims.claim(session, task_id, username=current_user.username))
 
 
 @bp.post("/tasks/<task_id:task_id>/release")
 def release(task_id: str) -> ResponseReturnValue:
     """Release the step the user claimed ("Lepaskan")."""
-    with transaction() as session:
-        require_task(session, current_user, task_id)
-    with transaction() as session:
-        return jsonify(_claim_json(claims.release(session, task_id, username=current_user.username)))
+    return _claim_action(task_id, lambda session: claims.release(session, task_id, username=current_user.username))
 
 
 @bp.post("/tasks/<task_id:task_id>/reassign")
 def reassign(task_id: str) -> ResponseReturnValue:
     """The unit's head gives a step of a shared lane to another holder: ``{"kepada": username}``."""
-    with transaction() as session:
-        require_task(session, current_user, task_id)
-    data, problems = _json_object(("kepada",))
-    to = _text(data, problems, "kepada", max_length=openapi.ID_MAX, required=True)
-    if problems:
-        raise InvalidRequest(problems)
-    with transaction() as session:
-        return jsonify(_claim_json(claims.reassign(session, task_id, username=current_user.username,
-                                                   to_username=to or "")))
+
+    def act(session: Session) -> claims.ClaimView:
+        data, problems = _json_object(("kepada",))
+        to = _text(data, problems, "kepada", max_length=openapi.ID_MAX, required=True)
+        if problems:
+            raise InvalidRequest(problems)
+        return claims.reassign(session, task_id, username=current_user.username, to_username=to or "")
+
+    return _claim_action(task_id, act)

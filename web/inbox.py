@@ -19,13 +19,14 @@ from flask_login import current_user, login_required
 
 from engine import catalog, followups, instances, lanes, notifications, time_left
 from engine.calendar import DEFAULT_OFFICE_HOURS
+from storage.tasks import INBOX_ORDERS
 from web.auth import now
 from web.db import transaction
 
 __all__ = ["ORDERS", "bp", "init_app", "working_time_left"]
 
 bp = Blueprint("inbox", __name__)
-ORDERS = ("due", "waiting", "sop")
+ORDERS = tuple(INBOX_ORDERS)
 """The inbox's sort orders (``storage.tasks.INBOX_ORDERS``): due time, waiting since, SOP name."""
 _QUERY_MAX = 100  # characters of a title search
 _DAY_MINUTES = DEFAULT_OFFICE_HOURS.weekly_minutes // 5  # a working day of the default hours: 450
