@@ -44,7 +44,7 @@ class ClaimView:
     claimer (username, full name) and when (None when unclaimed); ``mine``: the
     viewer claimed it; ``can_claim``/``can_release``/``can_reassign``: what the
     viewer may do now; ``holders``: ``(username, full name)`` of the lane's
-    holders, by name (the choices of a reassignment).
+    holders, by full name (the choices of a reassignment, as a person reads them).
     """
 
     shared: bool
@@ -59,15 +59,9 @@ class ClaimView:
 
 
 def holders(session: Session, human: HumanTask, at: datetime | None = None) -> list[User]:
-    """Who may complete ``human`` at ``at`` (default now): the members of its team, or the holders of its
-    role (``storage.org``: dated memberships, Plh/Plt designations); by full name."""
-    if human.team_id is not None:
-        people = [org.get_user(session, i) for i in org.team_member_ids(session, human.team_id)]
-    elif human.role_id is not None:
-        people = org.users_with_role(session, human.role_id, at)
-    else:
-        people = []
-    return sorted(people, key=lambda u: (u.full_name, u.username))
+    """Who may complete ``human`` at ``at`` (default now): ``storage.org.lane_holders`` (its team's active
+    members, or the holders of its role with Plh/Plt designations), ordered by username."""
+    return org.lane_holders(session, team_id=human.team_id, role_id=human.role_id, at=at)
 
 
 def _shared(human: HumanTask, people: list[User]) -> bool:
@@ -92,7 +86,7 @@ def claim_of(session: Session, task_id: str, username: str) -> ClaimView:
         since=human.claimed_at if claimer else None, mine=mine,
         can_claim=ready and shared and holder and claimer is None,
         can_release=ready and mine, can_reassign=head,
-        holders=tuple((p.username, p.full_name) for p in people))
+        holders=tuple((p.username, p.full_name) for p in sorted(people, key=lambda u: (u.full_name, u.username))))
 
 
 def check_may_complete(session: Session, human: HumanTask, user_id: int, at: datetime | None = None) -> None:

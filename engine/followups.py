@@ -169,12 +169,6 @@ def superiors_of_lane(session: Session, unit_id: int, lane_name: str,
     return []
 
 
-def _holders(session: Session, human: HumanTask, at: datetime) -> list[User]:
-    if human.team_id is not None:
-        return [org.get_user(session, i) for i in sorted(org.team_member_ids(session, human.team_id))]
-    return org.users_with_role(session, human.role_id, at) if human.role_id is not None else []
-
-
 def _calendar(session: Session, unit_id: int) -> WorkCalendar:
     unit = org.get_unit(session, unit_id)
     return calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
@@ -260,14 +254,15 @@ def run_followup(run: JobRun) -> None:
 def _notify_ready(session: Session, human: HumanTask, policy: Policy, now: datetime) -> None:
     """Stage ``ready``: notify the holders that the step arrived (or came back after "tidak")."""
     kind = "task_returned" if human.iteration > 1 else "task_ready"
-    notifications.notify(session, kind=kind, users=_holders(session, human, now), human=human, at=human.ready_at,
+    holders = org.lane_holders(session, team_id=human.team_id, role_id=human.role_id, at=now)
+    notifications.notify(session, kind=kind, users=holders, human=human, at=human.ready_at,
                          source_key=f"ready:{human.id}", webhook_url=policy.webhook_url)
 
 
 def _remind_or_escalate(session: Session, run: JobRun, human: HumanTask, stage: str, policy: Policy,
                         calendar: WorkCalendar, now: datetime) -> str:
     """Stage ``share``/``due``/``escalate``: record it in the history and notify; return the job's result."""
-    holders = _holders(session, human, now)
+    holders = org.lane_holders(session, team_id=human.team_id, role_id=human.role_id, at=now)
     data = {"stage": stage, "job_id": run.job.id,
             "due_at": human.due_at.isoformat() if human.due_at else None}
     if stage == "escalate":

@@ -15,8 +15,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from storage.db import sync_loaded
 from storage.models import HumanTask
-from storage.tasks import _sync_loaded
 
 __all__ = ["claimed_by", "set_claim", "take"]
 
@@ -27,7 +27,7 @@ def _change(session: Session, task_id: str, condition: Any, values: dict[str, An
     result = cast("CursorResult[Any]", session.execute(stmt))
     if result.rowcount == 0:
         return False
-    _sync_loaded(session, [task_id], values)
+    sync_loaded(session, HumanTask, [task_id], values)
     return True
 
 

@@ -34,13 +34,16 @@ WAL lets readers proceed while one writer writes. Foreign keys are enforced.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "make_session_factory"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "make_session_factory", "sync_loaded"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _SQLITE_BEGIN_BEFORE = frozenset(
@@ -68,6 +71,22 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     Callers own the transaction: ``with factory.begin() as session: ...``.
     """
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def sync_loaded(session: Session, model: type[Any], ids: Iterable[object], values: dict[str, Any]) -> None:
+    """Give the rows of ``model`` with primary keys ``ids`` already loaded in ``session`` the ``values`` just
+    written by a conditional UPDATE (``synchronize_session=False``), as committed values.
+
+    The UPDATEs that settle races (see the module docstring) bypass the ORM; objects
+    of the same rows loaded earlier would otherwise show the old values until
+    expired. Rows not loaded are left alone (no query). ``values``: column
+    attribute name -> value as written.
+    """
+    for key in ids:
+        loaded = session.identity_map.get(identity_key(model, key))
+        if loaded is not None:
+            for name, value in values.items():
+                set_committed_value(loaded, name, value)
 
 
 def _normalize_url(url: str) -> URL:

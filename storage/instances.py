@@ -15,9 +15,9 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, undefer
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from storage.db import sync_loaded
 from storage.errors import InstanceNotFound, StaleInstanceError
 from storage.models import INSTANCE_STATUSES, ProcessInstance, utcnow
 
@@ -115,7 +115,7 @@ def save_state(
             raise InstanceNotFound(instance_id)
         raise StaleInstanceError(instance_id, expected_version)
     new_version = expected_version + 1
-    _sync_loaded(session, instance_id, lock_version=new_version, **values)
+    sync_loaded(session, ProcessInstance, [instance_id], {"lock_version": new_version, **values})
     return new_version
 
 
@@ -135,14 +135,6 @@ def bump_lock(session: Session, instance_id: int) -> None:
     loaded = session.identity_map.get(identity_key(ProcessInstance, instance_id))
     if loaded is not None:
         session.expire(loaded, ["lock_version"])
-
-
-def _sync_loaded(session: Session, instance_id: int, **values: Any) -> None:
-    """Give an instance already loaded in ``session`` the values just written."""
-    loaded = session.identity_map.get(identity_key(ProcessInstance, instance_id))
-    if loaded is not None:
-        for key, value in values.items():
-            set_committed_value(loaded, key, value)
 
 
 def list_instances(
@@ -201,7 +193,7 @@ def rebind(session: Session, instance_id: int, *, expected_version: int, definit
         if session.get(ProcessInstance, instance_id) is None:
             raise InstanceNotFound(instance_id)
         raise StaleInstanceError(instance_id, expected_version)
-    _sync_loaded(session, instance_id, lock_version=expected_version + 1, definition_id=definition_id,
-                 state_json=state_json,
-                 called_definitions_json=json.dumps(called_definitions, sort_keys=True))
+    sync_loaded(session, ProcessInstance, [instance_id], {
+        "lock_version": expected_version + 1, "definition_id": definition_id, "state_json": state_json,
+        "called_definitions_json": json.dumps(called_definitions, sort_keys=True)})
     return expected_version + 1

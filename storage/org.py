@@ -39,6 +39,7 @@ __all__ = [
     "get_unit_by_code",
     "get_user",
     "get_user_by_username",
+    "lane_holders",
     "list_units",
     "normalize_role_name",
     "resolve_role",
@@ -232,6 +233,23 @@ def users_with_role(session: Session, role_id: int, at: datetime | None = None) 
                User.active.is_(True)))
     found.update((u.id, u) for u in designated)
     return sorted(found.values(), key=lambda u: u.username)
+
+
+def lane_holders(session: Session, *, team_id: int | None, role_id: int | None,
+                 at: datetime | None = None) -> list[User]:
+    """Who holds a task's lane at ``at`` (default now): the one rule for recipients, claimers and completers.
+
+    ``team_id`` set (a team lane staffed by "Membentuk tim"): the team's active
+    members; else ``role_id``: :func:`users_with_role` (dated memberships, Plh/Plt
+    designations); neither: nobody. Ordered by username, so notification
+    recipients and the history's ``recipients``/``holders`` lists are the same
+    on every run. ``engine.lanes`` decides which team or role a task's lane is.
+    """
+    if team_id is not None:
+        stmt = (select(User).join(TeamMember, TeamMember.user_id == User.id)
+                .where(TeamMember.team_id == team_id, User.active.is_(True)).order_by(User.username))
+        return list(session.scalars(stmt))
+    return users_with_role(session, role_id, at) if role_id is not None else []
 
 
 def unit_users(session: Session, unit_id: int) -> list[User]:

@@ -14,10 +14,9 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, func, literal_column, select, union_all, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from storage import org
+from storage.db import sync_loaded
 from storage.errors import TaskAlreadyCompleted, TaskNotFound
 from storage.models import HumanTask, ProcessDefinition, ProcessInstance, TeamMember
 
@@ -125,7 +124,7 @@ def mark_completed(
         if session.get(HumanTask, task_id) is None:
             raise TaskNotFound(task_id)
         raise TaskAlreadyCompleted(task_id)
-    _sync_loaded(session, [task_id], values)
+    sync_loaded(session, HumanTask, [task_id], values)
 
 
 def mark_cancelled(session: Session, task_ids: Iterable[str], *, at: datetime) -> int:
@@ -145,17 +144,8 @@ def mark_cancelled(session: Session, task_ids: Iterable[str], *, at: datetime) -
         .execution_options(synchronize_session=False)
     )
     cancelled = list(session.scalars(stmt))
-    _sync_loaded(session, cancelled, values)
+    sync_loaded(session, HumanTask, cancelled, values)
     return len(cancelled)
-
-
-def _sync_loaded(session: Session, task_ids: Iterable[str], values: dict[str, Any]) -> None:
-    """Give the tasks of ``task_ids`` already loaded in ``session`` the values just written."""
-    for task_id in task_ids:
-        task = session.identity_map.get(identity_key(HumanTask, task_id))
-        if task is not None:
-            for key, value in values.items():
-                set_committed_value(task, key, value)
 
 
 def ready_for_instance(session: Session, instance_id: int) -> list[HumanTask]:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from engine import claims, instances, organisation
 from engine.database import Database, open_database
 from engine.settings import Settings
-from storage import chain, org
+from storage import chain, org, tasks
 from storage.errors import (
     ConflictError,
     InvalidTaskDataError,
@@ -48,6 +48,10 @@ def test_claim_blocks_the_others_until_released(alur_db: Database) -> None:
     with alur_db.transaction() as session:
         before = claims.claim_of(session, task_id, "tim2.kecamatan")
         assert before.shared and before.can_claim and before.by is None
+        names = [name for _, name in before.holders]  # the reassignment's choices: by full name
+        assert len(names) >= 3 and names == sorted(names)
+        assert [u.username for u in claims.holders(session, tasks.get(session, task_id))] == sorted(
+            username for username, _ in before.holders)  # recipients and completers: by username
         view = claims.claim(session, task_id, username="tim1.kecamatan")
         assert view.mine and view.can_release and view.by_name == "Daniel Mandowen, S.IP."
     with alur_db.transaction() as session:

@@ -1,0 +1,40 @@
+"""Lane holders (``storage.org.lane_holders``): the one list of who holds a task's lane, in a fixed order."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from storage import org
+from tests.conftest import NewInstance
+
+KECAMATAN = "kecamatan-contoh"
+
+
+def _ids(session: Session, *usernames: str) -> list[int]:
+    return [org.get_user_by_username(session, name).id for name in usernames]
+
+
+def test_a_team_lane_is_held_by_its_active_members_by_username(demo_session: Session,
+                                                                new_instance: NewInstance) -> None:
+    instance = new_instance(demo_session)
+    # given in an order that is neither by id nor by username
+    members = _ids(demo_session, "tim1.kecamatan", "staf2.kecamatan", "staf1.kecamatan")
+    team = org.create_team(demo_session, instance_id=instance.id, lane_name="Tim", member_ids=members,
+                           formed_by_task_id="task-1")
+    held = org.lane_holders(demo_session, team_id=team.id, role_id=None)
+    assert [u.username for u in held] == ["staf1.kecamatan", "staf2.kecamatan", "tim1.kecamatan"]
+
+    org.get_user_by_username(demo_session, "staf2.kecamatan").active = False
+    demo_session.flush()
+    held = org.lane_holders(demo_session, team_id=team.id, role_id=None)
+    assert [u.username for u in held] == ["staf1.kecamatan", "tim1.kecamatan"]  # a deactivated member holds nothing
+
+
+def test_a_role_lane_is_held_by_the_role_holders_and_nobody_holds_no_lane(demo_session: Session) -> None:
+    unit = org.get_unit_by_code(demo_session, KECAMATAN)
+    staf = org.resolve_role(demo_session, unit.id, "Staf")
+    assert staf is not None
+    held = org.lane_holders(demo_session, team_id=None, role_id=staf.id)
+    assert [u.username for u in held] == ["staf1.kecamatan", "staf2.kecamatan"]
+    assert held == org.users_with_role(demo_session, staf.id)
+    assert org.lane_holders(demo_session, team_id=None, role_id=None) == []
