@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 from engine import instances
 from engine.database import Database
@@ -96,3 +99,37 @@ def long_sop_xml(steps: int, lanes: int) -> bytes:
     return (f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" xmlns:alur="{ALUR_NS}" id="D" targetNamespace="t">'
             f'<bpmn:process id="sop_panjang" name="SOP Panjang" isExecutable="true"><bpmn:laneSet>{lane_xml}'
             f'</bpmn:laneSet>{"".join(nodes)}{"".join(flows)}</bpmn:process></bpmn:definitions>').encode()
+
+
+RaceJob = tuple[Callable[[Session], object], Callable[[Session], object]]
+"""``(read, write)``: what one contender does before and after the others have read too."""
+
+
+def race(database: Database, jobs: Sequence[RaceJob], *, join_timeout_s: float = 90.0) -> list[object]:
+    """Run each job in its own thread and transaction: ``read(session)``, then wait at a barrier until every
+    job has read, then ``write(session)`` — so all contenders write on what they read before anyone wrote.
+
+    Returns each job's ``write`` result or the exception it raised (``BaseException``
+    included: a failed assert is reported, not lost in the thread), in ``jobs`` order.
+    Fails the test when a thread is still running after ``join_timeout_s`` seconds.
+    """
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[object] = [None] * len(jobs)
+
+    def contend(index: int) -> None:
+        read, write = jobs[index]
+        try:
+            with database.transaction() as session:
+                read(session)
+                barrier.wait(timeout=30)
+                outcomes[index] = write(session)
+        except BaseException as exc:  # reported to the test thread
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=contend, args=(i,)) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=join_timeout_s)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes

@@ -6,6 +6,8 @@ into a template SQLite file that each test copies.
 - ``template_db``  the template file (session scope)
 - ``alur_db``      a fresh copy of it for one test
 - ``empty_db``     migrated, nothing deployed
+- ``scratch_alur_db`` a new database of the backend under test (SQLite, or PostgreSQL when
+                   ``ALUR_TEST_POSTGRES_URL`` is set), with bpmn/ and the demo org: for races
 - ``diagrams``     every bpmn/ diagram read with lxml: the tests' own oracle of the
                    path a run must take (``expected_trail``, ``tidak_target``)
 - ``runner``       a ``SopRunner`` driving instances on ``alur_db``
@@ -63,6 +65,21 @@ def empty_db(tmp_path: Path) -> Iterator[Database]:
     database.migrate()
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def scratch_alur_db(scratch_db_url: str) -> Iterator[Database]:
+    """A new database of the backend under test (``scratch_db_url``), migrated, bpmn/ deployed, demo org loaded.
+
+    Unlike ``alur_db`` (always a SQLite copy) it runs on PostgreSQL when configured:
+    the concurrency tests race there.
+    """
+    database = open_database(_settings(scratch_db_url))
+    database.initialize(BPMN_DIR)
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
 # --- SOP runs: the diagrams read independently of the engine, and a driver --------

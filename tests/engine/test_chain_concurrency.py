@@ -14,37 +14,27 @@ without ``ALUR_TEST_POSTGRES_URL``.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from engine import audit, instances
-from engine.database import Database, open_database
-from engine.settings import Settings
+from engine.database import Database
 from engine.views import InstanceView
 from storage import chain
 from storage.errors import ConflictError
 from storage.models import AuditEvent
+from tests.support import RaceJob, race
 
-BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 PROCESS_ID, UNIT = "sop_surat_masuk", "dinas-kominfo"  # five sequential steps, one review
 ROUNDS = 4
 
 
 @pytest.fixture
-def database(backend: str, scratch_db_url: str) -> Iterator[Database]:
-    """A new PostgreSQL database (schema), migrated, with bpmn/ deployed and the demo org."""
+def database(backend: str, scratch_alur_db: Database) -> Database:
+    """``scratch_alur_db`` on PostgreSQL; skipped on SQLite, which serialises every writer."""
     if backend != "postgresql":
         pytest.skip("races need PostgreSQL (set ALUR_TEST_POSTGRES_URL)")
-    database = open_database(Settings(database_url=scratch_db_url, bpmn_dir=BPMN_DIR))
-    database.initialize(BPMN_DIR)
-    try:
-        yield database
-    finally:
-        database.dispose()
+    return scratch_alur_db
 
 
 def _start(database: Database, title: str) -> int:
@@ -82,29 +72,14 @@ def _forks(database: Database, instance_id: int) -> list[int]:
 
 
 def _race(database: Database, jobs: list[tuple[int, str, str, bool]]) -> list[object]:
-    """Run every (instance, task, username, review) completion in its own thread, all released at once by a
-    barrier after each has read its task; each job's InstanceView or exception."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[object] = [None] * len(jobs)
+    """Run every (instance, task, username, review) completion in its own thread, all released at once after
+    each has read its task; each job's InstanceView or exception."""
+    def complete(task_id: str, username: str, review: bool) -> RaceJob:
+        return (lambda session: instances.get_task(session, task_id),
+                lambda session: instances.complete_task(session, task_id, username=username,
+                                                        keputusan="setuju" if review else None))
 
-    def complete(index: int) -> None:
-        _, task_id, username, review = jobs[index]
-        try:
-            with database.transaction() as session:
-                instances.get_task(session, task_id)  # every contender has read the task before anyone writes
-                barrier.wait(timeout=30)
-                outcomes[index] = instances.complete_task(session, task_id, username=username,
-                                                          keputusan="setuju" if review else None)
-        except BaseException as exc:  # reported to the test thread
-            outcomes[index] = exc
-
-    threads = [threading.Thread(target=complete, args=(i,)) for i in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    return race(database, [complete(task_id, username, review) for _, task_id, username, review in jobs])
 
 
 def test_racing_completions_leave_one_unbroken_chain_per_instance(database: Database) -> None:

@@ -6,17 +6,14 @@ held by three people in the demo Kecamatan (tim1, tim2, tim3.kecamatan).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import claims, instances, organisation
-from engine.database import Database, open_database
-from engine.settings import Settings
+from engine.database import Database
 from storage import chain, org, tasks
 from storage.errors import (
     ConflictError,
@@ -25,8 +22,8 @@ from storage.errors import (
     TaskClaimedError,
 )
 from storage.models import AuditEvent, HumanTask, Notification
+from tests.support import RaceJob, race
 
-BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 SOP, UNIT = "sop_pelaporan_kinerja_kecamatan", "kecamatan-contoh"
 
 
@@ -128,40 +125,19 @@ def test_release_claims_of_a_user_who_left(alur_db: Database) -> None:
         assert claims.claim_of(session, first, "tim1.kecamatan").can_claim
 
 
-@pytest.fixture
-def database(scratch_db_url: str) -> Iterator[Database]:
-    """A new database of the backend under test (SQLite, and PostgreSQL when configured)."""
-    database = open_database(Settings(database_url=scratch_db_url, bpmn_dir=BPMN_DIR))
-    database.initialize(BPMN_DIR)
-    try:
-        yield database
-    finally:
-        database.dispose()
-
-
 def _race(database: Database, task_id: str) -> list[object]:
     """Claim ``task_id`` as tim1 and tim2 from two threads released together; each one's view or error."""
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = [None, None]
+    def claim_as(username: str) -> RaceJob:
+        def saw_it_unclaimed(session: Session) -> None:
+            assert claims.claim_of(session, task_id, username).can_claim
 
-    def contend(index: int, username: str) -> None:
-        try:
-            with database.transaction() as session:
-                assert claims.claim_of(session, task_id, username).can_claim  # both saw it unclaimed
-                barrier.wait(timeout=30)
-                outcomes[index] = claims.claim(session, task_id, username=username)
-        except BaseException as exc:  # reported to the test thread
-            outcomes[index] = exc
+        return saw_it_unclaimed, lambda session: claims.claim(session, task_id, username=username)
 
-    threads = [threading.Thread(target=contend, args=(i, u)) for i, u in enumerate(("tim1.kecamatan", "tim2.kecamatan"))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+    return race(database, [claim_as("tim1.kecamatan"), claim_as("tim2.kecamatan")], join_timeout_s=60)
 
 
-def test_two_simultaneous_claims_one_wins(database: Database) -> None:
+def test_two_simultaneous_claims_one_wins(scratch_alur_db: Database) -> None:
+    database = scratch_alur_db
     for _ in range(3):
         task_id = _start(database)
         outcomes = _race(database, task_id)

@@ -12,23 +12,22 @@ state moves on exactly once. Runs on SQLite, and on PostgreSQL too when
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine import instances
-from engine.database import Database, open_database
-from engine.settings import Settings
+from engine.database import Database
 from engine.views import InstanceView
 from storage import org
 from storage import tasks as storage_tasks
 from storage.errors import ConflictError, TaskAlreadyCompleted
 from storage.models import AuditEvent, HumanTask, ProcessInstance
+from tests.support import race
 
-BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 ROUNDS = 10
 # sop_surat_masuk in the Dinas: Staf, Staf, Kasubag Umum (review), Sekretaris, Staf.
 PROCESS_ID, UNIT = "sop_surat_masuk", "dinas-kominfo"
@@ -36,14 +35,9 @@ STEPS = ["Step_01", "Step_02", "Step_03", "Step_04", "Step_05"]
 
 
 @pytest.fixture
-def database(scratch_db_url: str) -> Iterator[Database]:
-    """A new database of the backend under test, migrated, with bpmn/ deployed and the demo org."""
-    database = open_database(Settings(database_url=scratch_db_url, bpmn_dir=BPMN_DIR))
-    database.initialize(BPMN_DIR)
-    try:
-        yield database
-    finally:
-        database.dispose()
+def database(scratch_alur_db: Database) -> Database:
+    """This module's races run on ``scratch_alur_db`` (SQLite, and PostgreSQL when configured)."""
+    return scratch_alur_db
 
 
 @dataclass(frozen=True)
@@ -96,28 +90,16 @@ def _next_task(database: Database, instance: InstanceView | None,
 
 
 def _race(database: Database, task: instances.TaskView, usernames: list[str]) -> list[object]:
-    """Complete ``task`` from two threads at once; return each thread's InstanceView or exception."""
-    barrier = threading.Barrier(len(usernames))
-    outcomes: list[object] = [None] * len(usernames)
+    """Complete ``task`` from one thread per user at once; return each thread's InstanceView or exception."""
     keputusan = "setuju" if task.is_review else None
 
-    def contend(index: int) -> None:
-        try:
-            with database.transaction() as session:
-                assert instances.get_task(session, task.id).state == "ready"  # both saw it ready
-                barrier.wait(timeout=30)
-                outcomes[index] = instances.complete_task(session, task.id, username=usernames[index],
-                                                          keputusan=keputusan)
-        except BaseException as exc:  # reported to the test thread
-            outcomes[index] = exc
+    def both_saw_it_ready(session: Session) -> None:
+        assert instances.get_task(session, task.id).state == "ready"
 
-    threads = [threading.Thread(target=contend, args=(i,)) for i in range(len(usernames))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    def complete_as(username: str) -> Callable[[Session], object]:
+        return lambda session: instances.complete_task(session, task.id, username=username, keputusan=keputusan)
+
+    return race(database, [(both_saw_it_ready, complete_as(u)) for u in usernames], join_timeout_s=60)
 
 
 def test_two_users_completing_the_same_task_at_once(database: Database) -> None:
