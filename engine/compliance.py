@@ -20,16 +20,17 @@ from sqlalchemy.orm import Session
 
 from engine import visibility
 from engine.catalog import latest_definition, latest_names
-from storage import chain, definitions
+from storage import chain, definitions, org
 from storage import compliance as store
-from storage.errors import InvalidTaskDataError
+from storage.errors import InvalidTaskDataError, ProcessNotFound
 
 __all__ = ["Line", "Report", "latest_xml", "report", "year_bounds"]
 
 
 @dataclass(frozen=True)
 class Line:
-    """One row of a table: what it is about (``label``, ``detail``), and its figures.
+    """One row of a table: what it is about (``label``, ``detail``: names as people read them — an SOP's name
+    and Nomor SOP, a step and its SOP's name, a role and its unit's name, a unit's name, a month), and its figures.
 
     ``median_minutes``/``p90_minutes`` working minutes; ``on_time_share``,
     ``late_share`` and ``rework_rate`` 0..1 or None; ``waktu`` ISO 8601 for a step.
@@ -82,8 +83,9 @@ def report(session: Session, username: str, *, start: datetime, end: datetime, u
     """
     if end <= start or (end - start).days > 5 * 366:
         raise InvalidTaskDataError("Periode tidak sah: akhir harus setelah awal, paling lama 5 tahun")
-    units = store.unit_codes(session)
-    unit_id = next((i for i, c in units.items() if c == unit_code), None) if unit_code else None
+    every_unit = org.list_units(session)
+    units = {u.id: u.name for u in every_unit}  # the tables name units, never by code (issue 11)
+    unit_id = next((u.id for u in every_unit if u.code == unit_code), None) if unit_code else None
     if unit_code and unit_id is None:
         raise InvalidTaskDataError(f"Unit {unit_code} tidak dikenal / unknown unit")
     scope = store.Scope(start, end, visibility.visible_instances_filter(session, username), unit_id, process_id)
@@ -103,7 +105,7 @@ def report(session: Session, username: str, *, start: datetime, end: datetime, u
     for (pid, _), (t, n) in redo.items():
         a, b = sop_redo.get(pid, (0, 0))
         sop_redo[pid] = (a + t, b + n)
-    sops = [_line(f, names.get(f.key[0], f.key[0]), f.key[0],
+    sops = [_line(f, names.get(f.key[0], f.key[0]), _nomor(session, f.key[0]),
                   rework_rate=(sop_redo[f.key[0]][0] / sop_redo[f.key[0]][1]) if sop_redo.get(f.key[0], (0, 0))[1]
                   else None, process_id=f.key[0])
             for f in tables["sops"]]
@@ -116,6 +118,14 @@ def report(session: Session, username: str, *, start: datetime, end: datetime, u
     latest = next(iter(chain.seals(session, limit=1)), None)
     return Report(start, end, sops, steps, roles, unit_lines, months, store.longest(session, scope), heatmap, runs,
                   share, latest)
+
+
+def _nomor(session: Session, process_id: str) -> str:
+    """The Nomor SOP of the newest version (SOP-AP identity), "" when the diagram carries none."""
+    try:
+        return latest_definition(session, process_id).meta.nomor or ""
+    except ProcessNotFound:
+        return ""
 
 
 def latest_xml(session: Session, process_id: str) -> str:

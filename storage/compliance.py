@@ -28,9 +28,9 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column,
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
 
-from storage.models import AuditEvent, HumanTask, ProcessInstance, Unit
+from storage.models import AuditEvent, HumanTask, ProcessInstance
 
-__all__ = ["BREAKDOWNS", "Figures", "Scope", "Wait", "breakdowns", "longest", "rework", "unit_codes"]
+__all__ = ["BREAKDOWNS", "Figures", "Scope", "Wait", "breakdowns", "longest", "rework"]
 
 
 @dataclass(frozen=True)
@@ -227,8 +227,3 @@ def longest(session: Session, scope: Scope, *, limit: int = 10) -> list[Wait]:
             .order_by(top.c.working_minutes.desc(), top.c.instance_id))
     return [Wait(i, title, name, lane, minutes or 0, waktu, at or scope.end)
             for i, title, name, lane, minutes, waktu, at in session.execute(stmt)]
-
-
-def unit_codes(session: Session) -> dict[int, str]:
-    """``{unit id: code}``."""
-    return {i: c for i, c in session.execute(select(Unit.id, Unit.code))}

@@ -3,7 +3,10 @@
 - ``GET /audit``                 search the instances the user may read (``engine.visibility``):
                                  SOP, unit, period started/completed, status, late steps,
                                  rework, participant, title; sorted; keyset pages (``setelah``).
-- ``GET /audit/ekspor.csv|xlsx`` the same result as a file (at most 100,000 rows).
+- ``GET /audit/ekspor.csv|xlsx`` the same result as a file (at most 100,000 rows), for people: headers
+                                 in the reader's language, unit and SOP names, people's names, statuses
+                                 and times as on screen; the last two columns are the stable codes of the
+                                 SOP and the unit, headed as codes for machines (to join other data).
 - ``GET /audit/akses``           what auditors opened: administrators only.
 - ``GET /proses/<id>/verifikasi`` the instance's hash chain: "utuh" or the first broken link.
 - ``GET /proses/<id>/putar-ulang`` re-execution of its recorded completions (rolled back).
@@ -30,6 +33,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -39,17 +43,26 @@ from engine.access import ADMINISTRATOR
 from storage.errors import InvalidTaskDataError, ProcessNotFound, UserNotFound
 from storage.search import SORTS, Criteria, Found
 from web.access import refuse, require_instance
-from web.accounts import unit_timezones
+from web.accounts import unit_names
 from web.db import transaction
+from web.i18n import local_datetime, standard_time
+from web.sop_render import css_string
 
-__all__ = ["ReportForm", "SearchForm", "bp"]
+__all__ = ["STATUS_NAMES", "ReportForm", "SearchForm", "bp"]
 
 bp = Blueprint("audit", __name__)
 
 _PAGE = 50
 _EXPORT_MAX = 100_000
-_HEADER = ("id", "judul", "sop", "versi", "unit", "status", "dimulai", "selesai", "dimulai_oleh",
-           "langkah_terlambat", "putaran_tidak")
+STATUS_NAMES = {"running": _l("Berjalan"), "completed": _l("Selesai"), "error": _l("Galat")}
+"""An instance's status as people say it (the search form's choices, the result list, the exports)."""
+
+
+def _export_header() -> list[str]:
+    """The search export's column titles in the reader's language (see ``_row``)."""
+    return [_("No. proses"), _("Perihal"), _("SOP"), _("Versi SOP"), _("Unit kerja"), _("Status"), _("Dimulai"),
+            _("Selesai"), _("Dimulai oleh"), _("Langkah terlambat"), _("Putaran \u201ctidak\u201d"),
+            _("Kode SOP (untuk mesin)"), _("Kode unit (untuk mesin)")]
 
 
 class SearchForm(FlaskForm):
@@ -65,8 +78,7 @@ class SearchForm(FlaskForm):
     selesai_dari = DateField(_l("Selesai dari"), validators=[Optional()])
     selesai_sampai = DateField(_l("Selesai sampai"), validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()], choices=[
-        SelectChoice("", _l("Semua")), SelectChoice("running", _l("Berjalan")),
-        SelectChoice("completed", _l("Selesai")), SelectChoice("error", _l("Galat"))])
+        SelectChoice("", _l("Semua")), *(SelectChoice(code, name) for code, name in STATUS_NAMES.items())])
     terlambat = BooleanField(_l("Ada langkah terlambat"))
     perbaikan = BooleanField(_l("Ada perbaikan (keputusan \u201ctidak\u201d)"))
     peserta = StringField(_l("Pegawai yang terlibat (username)"), validators=[Optional(), Length(max=64)])
@@ -77,11 +89,11 @@ class SearchForm(FlaskForm):
 
 
 def _scope_choices(session: Session, form: SearchForm | ReportForm) -> None:
-    """Fill a form's SOP and unit choices (the SOPs' latest names, every unit's code)."""
+    """Fill a form's SOP and unit choices: the SOPs' latest names and the units' names shown, codes sent."""
     form.sop.choices = [SelectChoice("", _("Semua SOP"))] + [
         SelectChoice(process_id, name) for process_id, name in catalog.latest_names(session)]
     form.unit.choices = [SelectChoice("", _("Semua unit"))] + [
-        SelectChoice(code, code) for code in sorted(unit_timezones(session))]
+        SelectChoice(code, name) for code, name in sorted(unit_names(session).items(), key=lambda item: item[1])]
 
 
 def _form(session: Session) -> SearchForm:
@@ -137,7 +149,8 @@ def search() -> ResponseReturnValue:
         else:
             status = 422
     args = {k: v for k, v in request.args.items() if k != "setelah"}
-    return render_template("audit/search.html", form=form, page=page, problem=problem, args=args), status
+    return render_template("audit/search.html", form=form, page=page, problem=problem, args=args,
+                           statuses=STATUS_NAMES), status
 
 
 def _export_rows(criteria: Criteria) -> Iterator[list[object]]:
@@ -149,9 +162,11 @@ def _export_rows(criteria: Criteria) -> Iterator[list[object]]:
 
 
 def _row(found: Found, late: int, tidak: int) -> list[object]:
-    return [found.id, found.title, found.process_name, found.version, found.unit_code, found.status,
-            found.started_at.isoformat(), found.completed_at.isoformat() if found.completed_at else "",
-            found.started_by, late, tidak]
+    """One exported instance: names, not codes; times in the unit's zone as on screen; codes last."""
+    return [found.id, found.title, found.process_name, found.version, found.unit_name,
+            str(STATUS_NAMES.get(found.status, found.status)), local_datetime(found.started_at, found.unit_code),
+            local_datetime(found.completed_at, found.unit_code) if found.completed_at else "",
+            found.started_by, late, tidak, found.process_id, found.unit_code]
 
 
 def _bad_filter() -> Response:
@@ -182,7 +197,7 @@ def _export_criteria() -> Criteria | None:
 @bp.get("/audit/ekspor.csv")
 @login_required
 def export_csv() -> ResponseReturnValue:
-    """The search result as CSV (UTF-8 with BOM, comma-separated, times in ISO 8601 UTC)."""
+    """The search result as CSV (UTF-8 with BOM, comma-separated; columns as ``_export_header``)."""
     criteria = _export_criteria()
     if criteria is None:
         return _bad_filter()
@@ -191,7 +206,7 @@ def export_csv() -> ResponseReturnValue:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")
-        writer.writerow(_HEADER)
+        writer.writerow(_export_header())
         for row in _export_rows(criteria):
             writer.writerow(row)
             if buffer.tell() > 65536:
@@ -216,7 +231,7 @@ def export_xlsx() -> ResponseReturnValue:
         return _bad_filter()
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Pencarian")
-    sheet.append(list(_HEADER))
+    sheet.append(_export_header())
     for row in _export_rows(criteria):
         sheet.append(row)
     return _workbook_file(book, "alur-pencarian.xlsx")
@@ -330,29 +345,38 @@ def _chart_data(found: compliance.Report) -> dict[str, object]:
             "median": [m.median_minutes for m in found.months]}
 
 
-_REPORT_HEADER = ("tabel", "nama", "keterangan", "waktu_baku", "jumlah", "median_menit", "p90_menit", "maks_menit",
-                  "tepat_waktu", "terlambat", "rasio_perbaikan")
+def _report_header() -> list[str]:
+    """The report export's column titles in the reader's language (see ``_report_rows``)."""
+    return [_("Tabel"), _("Nama"), _("Keterangan"), _("Waktu baku"), _("Jumlah"), _("Median (menit kerja)"),
+            _("P90 (menit kerja)"), _("Terlama (menit kerja)"), _("Tepat waktu (%)"), _("Terlambat (%)"),
+            _("Perbaikan (%)")]
+
+
+def _percent(share: float | None) -> float | str:
+    return round(100 * share, 1) if share is not None else ""
 
 
 def _report_rows(found: compliance.Report) -> Iterator[list[object]]:
-    for table, lines in (("sop", found.sops), ("langkah", found.steps), ("peran", found.roles),
-                         ("unit", found.units), ("bulan", found.months)):
+    """Every line of the report's tables, the table's name first: names, readable Waktu, percentages."""
+    for table, lines in ((_("SOP"), found.sops), (_("Langkah"), found.steps), (_("Peran"), found.roles),
+                         (_("Unit kerja"), found.units), (_("Bulan"), found.months)):
         for line in lines:
-            yield [table, line.label, line.detail, line.waktu or "", line.runs, line.median_minutes,
-                   line.p90_minutes, line.max_minutes, line.on_time_share, line.late_share, line.rework_rate]
+            yield [table, line.label, line.detail, standard_time(line.waktu) if line.waktu else "", line.runs,
+                   line.median_minutes, line.p90_minutes, line.max_minutes, _percent(line.on_time_share),
+                   _percent(line.late_share), _percent(line.rework_rate)]
 
 
 @bp.get("/audit/kepatuhan.csv")
 @login_required
 def report_csv() -> ResponseReturnValue:
     """The report's tables as one CSV (a ``tabel`` column names each row's table)."""
-    _, found, _problem = _compliance()
+    _form, found, _problem = _compliance()
     if found is None:
         return _bad_filter()
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(_REPORT_HEADER)
+    writer.writerow(_report_header())
     writer.writerows(_report_rows(found))
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=alur-kepatuhan.csv"
@@ -365,23 +389,39 @@ def report_xlsx() -> ResponseReturnValue:
     """The report as an XLSX workbook: one sheet per table, the period and the latest seal on the first."""
     from openpyxl import Workbook
 
-    _, found, _problem = _compliance()
+    _form, found, _problem = _compliance()
     if found is None:
         return _bad_filter()
     book = Workbook(write_only=True)
     info = book.create_sheet("Laporan")
-    info.append(["Kepatuhan Mutu Baku", found.start.isoformat(), found.end.isoformat()])
+    info.append([_("Kepatuhan Mutu Baku"), found.start.isoformat(), found.end.isoformat()])
     if found.latest_seal is not None:
-        info.append(["Segel terakhir", found.latest_seal.id, found.latest_seal.seal_hash])
+        info.append([_("Segel terakhir"), found.latest_seal.id, found.latest_seal.seal_hash])
     sheets: dict[str, Any] = {}
     for row in _report_rows(found):
         sheet = sheets.get(str(row[0]))
         if sheet is None:
             sheet = book.create_sheet(str(row[0]))
-            sheet.append(list(_REPORT_HEADER[1:]))
+            sheet.append(_report_header()[1:])
             sheets[str(row[0])] = sheet
         sheet.append(row[1:])
     return _workbook_file(book, "alur-kepatuhan.xlsx")
+
+
+def _choice_label(field: SelectField) -> str:
+    """The name a select shows for its chosen value (a unit's or SOP's name, not its code)."""
+    return next((str(choice.label) for choice in field.choices if choice.value == field.data), str(field.data))
+
+
+def _page_counter_css() -> Markup:
+    """The PDF footer's "Halaman 1 dari 7" / "Page 1 of 7" as a CSS ``content`` value for WeasyPrint's
+    ``@page`` margin boxes: the translated sentence with ``counter(page)`` and ``counter(pages)`` where
+    its placeholders stand (so each language keeps its own word order), the text as escaped CSS strings."""
+    marker = "\x00"
+    text = _("Halaman %(page)s dari %(pages)s", page=f"{marker}page{marker}", pages=f"{marker}pages{marker}")
+    parts = [f"counter({piece})" if index % 2 else str(css_string(piece))
+             for index, piece in enumerate(text.split(marker)) if piece]
+    return Markup(" ".join(parts))
 
 
 def _refuse_urls(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -401,10 +441,11 @@ def report_pdf() -> ResponseReturnValue:
     zone = ZoneInfo(current_user.timezone)
     last_day = (found.end.astimezone(zone) - timedelta(days=1)).date()
     period = f"{format_date(found.start.astimezone(zone).date(), 'd MMMM y')} – {format_date(last_day, 'd MMMM y')}"
-    scope = " · ".join(part for part in (form.unit.data, form.sop.data) if part) or _("semua unit dan SOP")
+    scope = " · ".join(_choice_label(field) for field in (form.unit, form.sop) if field.data) or _(
+        "semua unit dan SOP")
     html = render_template("audit/report_pdf.html", report=found, period=period, scope=scope,
                            unit_code=current_user.unit_code, printed=datetime.now(UTC),
-                           printed_by=current_user.full_name)
+                           printed_by=current_user.full_name, page_counter=_page_counter_css())
     pdf = HTML(string=html, url_fetcher=_refuse_urls, base_url=bp.root_path).write_pdf()
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = "attachment; filename=alur-kepatuhan.pdf"

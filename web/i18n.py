@@ -23,7 +23,7 @@ from web.accounts import unit_timezones
 from web.auth import safe_next
 from web.db import transaction
 
-__all__ = ["LANGUAGES", "bp", "event_label", "init_app", "local_datetime"]
+__all__ = ["LANGUAGES", "bp", "event_label", "init_app", "local_datetime", "standard_time"]
 
 LANGUAGES = ("id", "en")
 DEFAULT_TIMEZONE = "Asia/Jakarta"
@@ -114,7 +114,7 @@ def _working_time(minutes: int | None) -> str:
     return gettext("%(m)d menit", m=rest)
 
 
-def _standard_time(iso: str | None) -> str:
+def standard_time(iso: str | None) -> str:
     """A Waktu (ISO 8601, e.g. ``P1D``) as the SOP writes it: "1 hari" / "1 working day"."""
     if not iso:
         return "-"
@@ -152,7 +152,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=_locale, timezone_selector=_timezone)
     app.jinja_env.filters.update(waktu=local_datetime, sejak=_since, tanggal=_long_date,
-                                  lama_kerja=_working_time, waktu_baku=_standard_time)
+                                  lama_kerja=_working_time, waktu_baku=standard_time)
     app.jinja_env.tests["overdue"] = _is_overdue
     app.context_processor(lambda: {"current_language": _locale(), "languages": LANGUAGES})
     app.register_blueprint(bp)

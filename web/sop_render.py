@@ -33,7 +33,9 @@ from markupsafe import Markup
 from engine.sop_document import Row, SopDocument
 from engine.sop_flowchart import PageLayout, layout_flowchart
 
-__all__ = ["ESIGN_NOTE", "PAPERS", "Paper", "RenderedDocument", "paper_named", "render_html", "render_pdf"]
+__all__ = [
+    "ESIGN_NOTE", "PAPERS", "Paper", "RenderedDocument", "css_string", "paper_named", "render_html", "render_pdf",
+]
 
 PX_PER_MM = 96 / 25.4
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -124,7 +126,7 @@ def _tanggal_id(value: str | None) -> str:
     return f"{day.day} {_BULAN[day.month - 1]} {day.year}"
 
 
-def _css_string(value: str) -> Markup:
+def css_string(value: str) -> Markup:
     """``value`` as a double-quoted CSS string, safe inside a ``<style>`` element."""
     escaped = re.sub(r'[\\"<>\n\r]', lambda m: f"\\{ord(m.group()):X} ", value)
     return Markup(f'"{escaped}"')
@@ -138,7 +140,7 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=False)
     env.filters["tanggal_id"] = _tanggal_id
-    env.filters["css_string"] = _css_string
+    env.filters["css_string"] = css_string
     env.filters["pairs"] = _pairs
     return env
 

@@ -89,10 +89,11 @@ def test_an_auditor_searches_replays_verifies_exports_and_reports(
     with page.expect_download() as download_info:
         page.click("#export-csv")
     exported = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8-sig"))))
-    assert exported[0][:3] == ["id", "judul", "sop"]
+    assert exported[0][:3] == ["No. proses", "Perihal", "SOP"]
     listed = {rows.nth(i).get_attribute("data-instance-id") for i in range(rows.count())}
     assert {r[0] for r in exported[1:]} == listed
-    assert all(r[4] == "kecamatan-contoh" and int(r[9]) > 0 and int(r[10]) > 0 for r in exported[1:])
+    assert all(r[4] == "Kecamatan Contoh" and r[12] == "kecamatan-contoh" and int(r[9]) > 0 and int(r[10]) > 0
+               for r in exported[1:])
 
     # Open one; the grouped history shows names, iterations and late marks.
     rows.first.locator("a").first.click()

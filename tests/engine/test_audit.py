@@ -196,6 +196,7 @@ def test_the_compliance_report_agrees_with_the_rows(history_db: Database) -> Non
         assert sum(m.runs for m in found.months) == found.runs
         assert found.heatmap and all(0 <= v <= 1 for shares in found.heatmap.values() for v in shares.values())
         kecamatan = compliance.report(session, "evaluator.kecamatan", start=start, end=end)
-        assert {u.label for u in kecamatan.units} == {"kecamatan-contoh"}
+        assert {u.label for u in kecamatan.units} == {"Kecamatan Contoh"}  # names, not codes (issue 11)
+        assert {r.detail for r in kecamatan.roles} == {"Kecamatan Contoh"}
         with pytest.raises(Exception, match="Periode"):
             compliance.report(session, "auditor.inspektorat", start=end, end=start)

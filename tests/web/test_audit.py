@@ -28,6 +28,11 @@ def runs(database: Database) -> list[int]:
     return [result.instance_id]
 
 
+EXPORT_HEADER = ["No. proses", "Perihal", "SOP", "Versi SOP", "Unit kerja", "Status", "Dimulai", "Selesai",
+                 "Dimulai oleh", "Langkah terlambat", "Putaran \u201ctidak\u201d", "Kode SOP (untuk mesin)",
+                 "Kode unit (untuk mesin)"]
+
+
 def _csv(body: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
 
@@ -39,14 +44,24 @@ def test_search_pages_filters_and_exports(client: FlaskClient, auth, runs: list[
     html = page.get_data(as_text=True)
     assert 'id="results"' in html and "bagian-organisasi" not in html.split('id="results"')[1]
     exported = _csv(client.get("/audit/ekspor.csv").get_data(as_text=True))
-    assert exported[0][0] == "id" and len(exported) > 2
-    assert {row[4] for row in exported[1:]} == {"kecamatan-contoh"}  # the evaluator's scope only
+    assert exported[0] == EXPORT_HEADER and len(exported) > 2
+    assert {row[4] for row in exported[1:]} == {"Kecamatan Contoh"}  # the evaluator's scope only, by name
+    assert {row[12] for row in exported[1:]} == {"kecamatan-contoh"}  # the code only in its column for machines
+    assert {row[5] for row in exported[1:]} <= {"Berjalan", "Selesai", "Galat"}
+    assert all(re.fullmatch(r"\d{1,2} \w{3} \d{4}, \d{2}\.\d{2} WIT", row[6]) for row in exported[1:])  # Papua
+    for row in exported[1:]:  # no code, username or English status outside the two code columns
+        assert not any(re.fullmatch(r"[a-z0-9_.-]+", cell) and not cell.isdigit() for cell in row[:11]), row
     late = _csv(client.get("/audit/ekspor.csv?terlambat=y").get_data(as_text=True))[1:]
     assert late and all(int(row[9]) > 0 for row in late)
     book = load_workbook(io.BytesIO(client.get("/audit/ekspor.xlsx?perbaikan=y").data), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0][0] == "id" and len(rows) > 1 and all(row[10] > 0 for row in rows[1:])
+    assert list(rows[0]) == EXPORT_HEADER and len(rows) > 1 and all(row[10] > 0 for row in rows[1:])
     assert str(runs[0]) in {str(row[0]) for row in rows[1:]}
+    with client.session_transaction() as browser:
+        browser["lang"] = "en"
+    english = _csv(client.get("/audit/ekspor.csv").get_data(as_text=True))
+    assert english[0][:3] == ["Case no.", "Subject (perihal)", "SOP"] and english[0][-2:] == [
+        "SOP code (for machines)", "Unit code (for machines)"]
 
 
 @pytest.mark.parametrize("query", ["dimulai_dari=2026-13-01", "peserta=tidak.ada", "setelah=xx", "unit=planet",
@@ -122,12 +137,19 @@ def test_the_report_and_its_exports(client: FlaskClient, auth, runs: list[int]) 
         assert f'id="{table}"' in html
     assert 'id="heatmap"' in html and "data-shares" in html
     rows = _csv(client.get(f"/audit/kepatuhan.csv?dari={start}").get_data(as_text=True))
-    assert rows[0][0] == "tabel" and {r[0] for r in rows[1:]} == {"sop", "langkah", "peran", "unit", "bulan"}
+    assert rows[0][:4] == ["Tabel", "Nama", "Keterangan", "Waktu baku"]
+    assert {r[0] for r in rows[1:]} == {"SOP", "Langkah", "Peran", "Unit kerja", "Bulan"}
+    waktu = {r[3] for r in rows[1:] if r[0] == "Langkah"} - {""}
+    assert waktu and all(re.fullmatch(r"\d+ (menit|jam|hari kerja|minggu)", w) for w in waktu), waktu  # not PT2H
+    assert all(0 <= float(r[8]) <= 100 for r in rows[1:] if r[8])  # percentages
     book = load_workbook(io.BytesIO(client.get(f"/audit/kepatuhan.xlsx?dari={start}").data), read_only=True)
-    assert {"Laporan", "sop", "langkah", "peran", "unit", "bulan"} <= set(book.sheetnames)
+    assert {"Laporan", "SOP", "Langkah", "Peran", "Unit kerja", "Bulan"} <= set(book.sheetnames)
     assert client.get("/audit/kepatuhan?dari=2026-05-01&sampai=2026-01-01").status_code == 422
     kecamatan = client.get(f"/audit/kepatuhan.csv?dari={start}&unit=kecamatan-contoh").get_data(as_text=True)
-    assert {r[2] for r in _csv(kecamatan)[1:] if r[0] == "peran"} == {"kecamatan-contoh"}
+    assert {r[2] for r in _csv(kecamatan)[1:] if r[0] == "Peran"} == {"Kecamatan Contoh"}
+    assert "kecamatan-contoh" not in kecamatan and "sop_" not in kecamatan  # names, never codes
+    html = client.get(f"/audit/kepatuhan?dari={start}").get_data(as_text=True)
+    assert '<option value="kecamatan-contoh">Kecamatan Contoh</option>' in html  # the unit select shows names
 
 
 def test_only_administrators_read_the_read_log(client: FlaskClient, auth, runs: list[int]) -> None:
@@ -164,8 +186,18 @@ def test_the_report_as_pdf_carries_its_figures_and_the_latest_seal(
     (folder / "kepatuhan.pdf").write_bytes(response.data)  # to look at (pdftoppm)
     with pdfplumber.open(io.BytesIO(response.data)) as pdf:
         text_ = "\n".join(page.extract_text() or "" for page in pdf.pages)
+        pages = len(pdf.pages)
+        footers = [(page.extract_text() or "").splitlines()[-1] for page in pdf.pages]
+    assert pages >= 2 and all(f.endswith(f"Halaman {n} dari {pages}") for n, f in enumerate(footers, 1)), footers
+    with client.session_transaction() as browser:
+        browser["lang"] = "en"
+    with pdfplumber.open(io.BytesIO(client.get(f"/audit/kepatuhan.pdf?dari={start}").data)) as pdf:
+        english = [(page.extract_text() or "").splitlines()[-1] for page in pdf.pages]
+    assert all(f.endswith(f"Page {n} of {len(english)}") for n, f in enumerate(english, 1)), english
+    with client.session_transaction() as browser:
+        browser["lang"] = "id"
     rows = _csv(client.get(f"/audit/kepatuhan.csv?dari={start}").get_data(as_text=True))
-    sop = next(r for r in rows if r[0] == "sop")
+    sop = next(r for r in rows if r[0] == "SOP")
     assert "Kepatuhan Mutu Baku" in text_ and "Per langkah" in text_ and "Segel riwayat terakhir" in text_
     assert f"{runs_shown} langkah selesai" in text_
     assert sop[1] in text_.replace("\n", " ") and f" {sop[4]} " in text_  # an SOP's name and its number of runs
