@@ -37,7 +37,9 @@ __all__ = ["DocumentGroup", "PREVIEWABLE", "Upload", "bp", "by_step", "init_app"
 bp = Blueprint("documents", __name__)
 _FORM_OVERHEAD_BYTES = 1024 * 1024  # catatan, team, CSRF token and multipart headers
 _DOWNLOAD_CSP = "default-src 'none'; sandbox"
-# A preview: the browser's own PDF viewer or image, no script, framed by Alur's pages only.
+# A preview: the browser's own PDF viewer or image, no script, framed by Alur's pages only. Chromium runs its
+# built-in PDF viewer under this response's CSP sandbox (it refuses only under a frame's sandbox attribute, which the
+# pages therefore do not set): tests/browser/test_working_day.py checks that the page of a real PDF loads there.
 _PREVIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"
 PREVIEWABLE = frozenset({"application/pdf", "image/png", "image/jpeg"})
 """Content types shown inline (the type read from the content at upload, ``engine.documents.check``)."""

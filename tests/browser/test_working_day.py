@@ -34,9 +34,32 @@ KECAMATAN = "kecamatan-contoh"
 KASUBAG = "kasubag.evapor.kecamatan"
 STAF = "staf1.kecamatan"
 LONG_WORD = "Tabel-capaian-IKU-triwulan-III-belum-lengkap-" * 6  # one word of 270 characters
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF_VIEWER = "chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/"  # Chromium's built-in PDF viewer
 WIDE = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
+
+
+def _one_page_pdf(text: str) -> bytes:
+    """A valid one-page A4 PDF showing ``text`` (ASCII) in large Helvetica, with a correct xref table."""
+    stream = f"BT /F1 40 Tf 60 700 Td ({text}) Tj ET".encode()
+    bodies = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+              b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >>"
+              b" /Contents 5 0 R >>",
+              b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+              b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(bodies, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
+    return bytes(out)
+
+
+PDF = _one_page_pdf("Laporan Kinerja Triwulan III")
 
 
 def _start(server: LiveServer, process_id: str, title: str, until: str) -> int:
@@ -58,6 +81,51 @@ def _open_task(page: Page, server: LiveServer, title: str, step: str) -> None:
 
 def _no_sideways_scroll(page: Page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
+def _pdf_viewer_shows_the_preview(page: Page) -> None:
+    """The preview frame runs Chromium's PDF viewer and it loads the document's page: the response's CSP
+    ``sandbox`` (no script, unique origin) does not stop it, where a ``sandbox`` attribute on the frame would
+    (Chromium then shows an error page). ``loadState_``/``docLength_`` are the viewer's own fields
+    (``pdf-viewer`` element of Chromium's PDF extension): if a Chromium update renames them this fails loudly."""
+    page.locator("iframe.document-preview").first.scroll_into_view_if_needed()  # loading="lazy"
+    viewer = None
+    for _ in range(100):
+        viewer = next((f for f in page.frames if f.url.startswith(PDF_VIEWER)), None)
+        if viewer is not None:
+            break
+        page.wait_for_timeout(100)
+    urls = [f.url for f in page.frames]
+    assert viewer is not None and not any(url.startswith("chrome-error:") for url in urls), urls
+    state = "({state: document.querySelector('pdf-viewer')?.loadState_, pages: document.querySelector('pdf-viewer')?.docLength_})"
+    for _ in range(100):
+        loaded = viewer.evaluate(state)
+        if loaded.get("state") in ("success", "failed"):
+            break
+        page.wait_for_timeout(100)
+    assert loaded == {"state": "success", "pages": 1}, loaded
+    page.wait_for_timeout(1000)  # the viewer paints the page (for the screenshot)
+
+
+def _box(page: Page, selector: str) -> dict[str, float]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return box
+
+
+def _form_right_after_the_mutu_baku(page: Page) -> None:
+    """At 390 px the task form follows the Mutu Baku at once; the history notes and documents come after it."""
+    mutu, form, documents = _box(page, "#mutu-baku-table"), _box(page, "#task-form"), _box(page, "#dokumen-proses")
+    assert mutu["y"] + mutu["height"] <= form["y"] <= mutu["y"] + mutu["height"] + 120, (mutu, form)
+    assert form["y"] + form["height"] <= documents["y"], (form, documents)
+    assert form["x"] >= 0 and form["x"] + form["width"] <= PHONE["width"]
+
+
+def _form_beside_the_step_and_documents_below(page: Page) -> None:
+    """At 1366 px: the step and its documents on the left, the form beside the step on the right, at the top."""
+    step, form, documents = _box(page, "#kegiatan"), _box(page, "#task-form"), _box(page, "#dokumen-proses")
+    assert form["x"] > step["x"] + step["width"] / 2 and abs(form["y"] - step["y"]) < 200, (step, form)
+    assert documents["x"] < form["x"] and documents["y"] > step["y"], (documents, form)
 
 
 def _shot(page: Page, artifacts: Path, name: str) -> None:
@@ -105,7 +173,16 @@ def test_a_review_sends_the_work_back_to_a_named_person_and_the_rework_comes_bac
     preview = page.request.get(server.url + frame.get_attribute("src"))
     assert preview.headers["content-disposition"].startswith("inline")
     assert "sandbox" in preview.headers["content-security-policy"]
+    _pdf_viewer_shows_the_preview(page)
+    _form_beside_the_step_and_documents_below(page)
     _shot(page, artifacts, "task-review-again-1366")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    _form_right_after_the_mutu_baku(page)
+    _pdf_viewer_shows_the_preview(page)
+    _no_sideways_scroll(page, PHONE["width"])
+    _shot(page, artifacts, "task-review-again-390")
+    page.set_viewport_size(WIDE)
 
     page.goto(f"{server.url}/proses/{instance_id}")
     page.wait_for_selector("#diagram:not([data-state=loading])")
