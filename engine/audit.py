@@ -30,7 +30,7 @@ from storage import access_log, chain, history, instances, org, tasks
 from storage import calendar as calendar_store
 from storage import search as finder
 from storage.errors import InvalidTaskDataError, UnitNotFound, UserNotFound
-from storage.models import AuditEvent
+from storage.models import AuditEvent, User
 
 __all__ = [
     "SearchPage", "StepRun", "Verdict", "acting_label", "export_rows", "filter_ids", "read_log", "record_read",
@@ -62,20 +62,34 @@ def search(session: Session, username: str, criteria: finder.Criteria, *, after:
 
 
 def filter_ids(session: Session, *, unit_code: str | None, username: str | None) -> tuple[int | None, int | None]:
-    """Ids of a search's unit and participant, from their code and username.
+    """Ids of a search's unit (by code) and participant (by username, or by a part of the full name that fits
+    exactly one person: auditors know people by name, issue 11).
 
-    Raises ``InvalidTaskDataError`` for an unknown unit or user (a search
-    filter, so a user error rather than a missing page).
+    Raises ``InvalidTaskDataError`` for an unknown unit or user, or a name part
+    that fits several people (naming up to five of them), since it is a search
+    filter: a user error rather than a missing page.
     """
     try:
         unit_id = org.get_unit_by_code(session, unit_code).id if unit_code else None
     except UnitNotFound as exc:
         raise InvalidTaskDataError(f"Unit {unit_code} tidak dikenal / unknown unit") from exc
+    return unit_id, _participant_id(session, username) if username else None
+
+
+def _participant_id(session: Session, text: str) -> int:
     try:
-        user_id = org.get_user_by_username(session, username).id if username else None
-    except UserNotFound as exc:
-        raise InvalidTaskDataError(f"Pegawai {username} tidak dikenal / unknown user") from exc
-    return unit_id, user_id
+        return org.get_user_by_username(session, text).id
+    except UserNotFound:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found = list(session.execute(select(User.id, User.full_name).where(User.full_name.ilike(pattern, escape="\\"))
+                                     .order_by(User.full_name).limit(6)))
+    if len(found) == 1:
+        return int(found[0].id)
+    if not found:
+        raise InvalidTaskDataError(f"Pegawai {text} tidak dikenal / unknown user")
+    names = ", ".join(row.full_name for row in found[:5])
+    raise InvalidTaskDataError(f"Lebih dari satu pegawai cocok dengan \u201c{text}\u201d ({names}): tulis lebih lengkap"
+                               " / several people match")
 
 
 def export_rows(session: Session, username: str, criteria: finder.Criteria, *,

@@ -81,7 +81,7 @@ class SearchForm(FlaskForm):
         SelectChoice("", _l("Semua")), *(SelectChoice(code, name) for code, name in STATUS_NAMES.items())])
     terlambat = BooleanField(_l("Ada langkah terlambat"))
     perbaikan = BooleanField(_l("Ada perbaikan (keputusan \u201ctidak\u201d)"))
-    peserta = StringField(_l("Pegawai yang terlibat (username)"), validators=[Optional(), Length(max=64)])
+    peserta = StringField(_l("Pegawai yang terlibat (nama)"), validators=[Optional(), Length(max=120)])
     teks = StringField(_l("Perihal memuat"), validators=[Optional(), Length(max=200)])
     urut = SelectField(_l("Urutan"), choices=[
         SelectChoice("terbaru", _l("Terbaru dimulai")), SelectChoice("terlama", _l("Terlama dimulai")),

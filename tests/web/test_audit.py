@@ -203,3 +203,15 @@ def test_the_report_as_pdf_carries_its_figures_and_the_latest_seal(
     assert sop[1] in text_.replace("\n", " ") and f" {sop[4]} " in text_  # an SOP's name and its number of runs
     assert str(sealed["seal_hash"])[:40] in text_.replace("\n", "")
     assert client.get("/audit/kepatuhan.pdf?dari=2026-05-01&sampai=2026-01-01").status_code == 422
+
+
+def test_the_participant_filter_takes_a_name(client: FlaskClient, auth, runs: list[int]) -> None:
+    """Auditors know people by name (issue 11): a part of a full name that fits one person is that person."""
+    auth.login("evaluator.kecamatan")
+    by_username = _csv(client.get("/audit/ekspor.csv?peserta=staf1.kecamatan").get_data(as_text=True))[1:]
+    by_name = _csv(client.get("/audit/ekspor.csv?peserta=yuliana+tabuni").get_data(as_text=True))[1:]
+    assert by_username and by_name == by_username
+    several = client.get("/audit?peserta=a")
+    assert several.status_code == 422 and "Lebih dari satu pegawai cocok" in several.get_data(as_text=True)
+    assert client.get("/audit?peserta=Tidak+Ada+Orang").status_code == 422
+    assert "(nama)" in client.get("/audit").get_data(as_text=True)  # the label asks for a name, not a username
