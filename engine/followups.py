@@ -35,11 +35,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import notifications
-from engine.calendar import WorkCalendar, calendar_for
+from engine.calendar import WorkCalendar, unit_calendar
 from engine.visibility import HEAD_ROLES
 from engine.waktu import Waktu
 from engine.worker import JobRun, register
-from storage import calendar as calendar_store
 from storage import history, jobs, org
 from storage import notifications as store
 from storage.errors import InvalidTaskDataError, JobLeaseLost
@@ -177,7 +176,7 @@ def _holders(session: Session, human: HumanTask, at: datetime) -> list[User]:
 
 def _calendar(session: Session, unit_id: int) -> WorkCalendar:
     unit = org.get_unit(session, unit_id)
-    return calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+    return unit_calendar(session, unit)
 
 
 def followup_times(human: HumanTask, calendar: WorkCalendar, policy: Policy) -> dict[str, datetime | None]:
