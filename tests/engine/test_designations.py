@@ -170,3 +170,30 @@ def test_the_unit_head_restaffs_a_team_lane_recorded_in_the_history(alur_db: Dat
         (event,) = [e for e in instances.history_of(session, view.id) if e.kind == "team_restaffed"]
         assert event.actor == "camat.contoh" and event.data["before"] == members
         assert event.data["members"] == ["staf2.kecamatan", "tim3.kecamatan"]
+
+
+def test_designable_roles_follow_may_designate(alur_db: Database) -> None:
+    """The page's list and the navigation's link (``designable_roles``, ``may_designate_any``) = the one rule."""
+    from sqlalchemy import select
+
+    from storage.models import Role
+
+    users = ("kabag.organisasi", "kasubag.organisasi", "staf1.organisasi", "sekretaris.kominfo", "kabid.kominfo",
+             "camat.contoh", "sekretaris.kecamatan", "tim1.kecamatan", "admin.alur", "analis.kecamatan", "auditor.inspektorat")
+    with alur_db.transaction() as session:
+        _designate(session)  # the Plh of the Camat holds the head's jabatan: he may designate too (superior)
+        roles = list(session.scalars(select(Role)))
+        some = 0
+        for username in users:
+            user = org.get_user_by_username(session, username)
+            listed = {r.id for r, _unit in designations.designable_roles(session, user, T0)}
+            assert listed == {r.id for r in roles if designations.may_designate(session, user, r, T0)}, username
+            assert designations.may_designate_any(session, user, T0) == bool(listed), username
+            some += bool(listed)
+        assert 0 < some < len(users)
+
+
+def test_a_designee_signs_plh_dot_jabatan() -> None:
+    """SE Kepala BKN 1/SE/I/2021: "Plh." / "Plt." before the jabatan in a signature block."""
+    assert designations.signature_label("plh", "Camat") == "Plh. Camat"
+    assert designations.signature_label("plt", "Kepala Dinas") == "Plt. Kepala Dinas"

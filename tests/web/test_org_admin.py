@@ -311,3 +311,18 @@ def test_shortened_hours_of_a_unit_are_saved_recorded_used_and_removed(app: Flas
     assert _changes(database) == before + 2
     page = client.get(f"/admin/organisasi/unit/{ids['kec']}").get_data(as_text=True)
     assert "calendar_hours_removed" in page and 'data-period="' not in page
+
+
+def test_penunjukan_link_for_everyone_who_may_designate(app: Flask) -> None:
+    """The navigation shows "Penunjukan Plh/Plt" exactly to the users the page answers (one rule).
+
+    The rule against every demo user and jabatan is checked in tests/engine/test_designations.py.
+    """
+    for username, official in (("camat.contoh", True), ("kasubag.organisasi", None), ("staf1.kecamatan", False),
+                               ("auditor.inspektorat", False), ("admin.alur", None)):
+        client, _token = _login(app, username)
+        inbox = client.get("/").get_data(as_text=True)
+        allowed = client.get("/penunjukan").status_code == 200
+        assert ('href="/penunjukan"' in inbox) == allowed, username
+        if official is not None:  # an official, not an administrator: the link is in the main navigation
+            assert allowed == official and 'id="nav-admin"' not in inbox, username
