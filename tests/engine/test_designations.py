@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from engine import audit, designations, followups, instances
+from engine import audit, designations, documents, followups, instances
 from engine.database import Database
 from engine.demo import _pick_team
 from engine.views import TaskView
@@ -18,6 +18,7 @@ UNIT = "kecamatan-contoh"  # WIT, UTC+9
 SOP = "sop_pelaporan_kinerja_kecamatan"
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 10:00 WIT
 START = date(2026, 11, 2)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _run_until_lane(session: Session, instance_id: int, lane: str, at: datetime) -> TaskView:
@@ -70,8 +71,12 @@ def test_a_plh_holds_the_camat_steps_during_the_range_and_signs_selaku_plh(alur_
                    if e.kind == "task_completed" and e.task_id == first.id]
         assert done.data["selaku"]["kind"] == "plh" and done.data["selaku"]["role"] == "Camat"
         assert audit.acting_label(done.data) == "Plh Camat"
+        signed = documents.attach(session, first.id, username="sekretaris.kecamatan", filename="laporan.pdf",
+                                  data=PDF, now=during)
+        assert signed.signed_as == "Plh. Camat"  # the output's signature block: SE Kepala BKN 1/SE/I/2021
         (run,) = [r for r in audit.step_runs(session, first.instance_id) if r.task_id == first.id]
-        assert run.acting_as == "Plh Camat"
+        assert run.acting_as == "Plh Camat" and run.documents[0].signed_as == "Plh. Camat"
+        assert documents.get_document(session, signed.id).signed_as == "Plh. Camat"
         after = datetime(2026, 11, 4, 15, 0, tzinfo=UTC)  # 5 November 00:00 WIT: the range is over
         assert second.id not in _inbox_ids(session, "sekretaris.kecamatan", after)
         assert second.id in _inbox_ids(session, "camat.contoh", after)
@@ -83,6 +88,9 @@ def test_a_plh_holds_the_camat_steps_during_the_range_and_signs_selaku_plh(alur_
         (official,) = [e for e in instances.history_of(session, second.instance_id)
                        if e.kind == "task_completed" and e.task_id == second.id]
         assert "selaku" not in official.data
+        own = documents.attach(session, second.id, username="camat.contoh", filename="laporan.pdf", data=PDF,
+                               now=after)
+        assert own.signed_as is None and documents.documents_of(session, second.instance_id)[-1].signed_as is None
 
 
 def test_designations_refused_change_nothing(alur_db: Database) -> None:

@@ -246,3 +246,25 @@ def test_only_pdf_and_images_are_shown_inline(client: FlaskClient, auth, start, 
     assert client.get(f"/dokumen/{document.id}").headers["Content-Disposition"].startswith("attachment")
     page = client.get(f"/proses/{view.id}").get_data(as_text=True)
     assert "/lihat" not in page and "terbaru" in page
+
+
+def test_a_plh_output_says_plh_before_the_jabatan(app: Flask) -> None:
+    """An Output given by a Plh reads "Plh. Camat <nama>" (SE Kepala BKN 1/SE/I/2021); the official's, his name."""
+    from datetime import UTC, datetime
+
+    view = documents.DocumentView(
+        id=7, instance_id=1, task_id="t", process_id=PELAPORAN, step_id="Step_05", step_name="Menandatangani laporan",
+        iteration=1, version=1, filename="laporan.pdf", type_name="PDF", content_type="application/pdf",
+        size_bytes=10, sha256="0" * 64, uploaded_by="sekretaris.kecamatan",
+        uploaded_at=datetime(2026, 11, 3, 1, 0, tzinfo=UTC), signed_as="Plh. Camat")
+    official = documents.DocumentView(**{**view.__dict__, "id": 8, "uploaded_by": "camat.contoh", "signed_as": None})
+    names = {"sekretaris.kecamatan": "Maria Magdalena, S.Sos", "camat.contoh": "Drs. Camat Contoh"}
+    template = app.jinja_env.from_string(
+        "{% from 'documents/_macros.html' import document_groups, document_list %}"
+        "{{ document_groups(docs, names, 'kecamatan-contoh') }}|{{ document_list(docs, names, 'kecamatan-contoh') }}")
+    with app.test_request_context("/"):
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", template.render(docs=[view, official], names=names)))
+    groups, listed = text.split("|")
+    for part in (groups, listed):
+        assert "Plh. Camat Maria Magdalena, S.Sos" in part
+        assert "Plh. Camat Drs. Camat Contoh" not in part and "Drs. Camat Contoh" in part
