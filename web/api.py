@@ -273,9 +273,10 @@ def complete(task_id: str) -> ResponseReturnValue:
         view = instances.get_task(session, task_id)
         if view.state != "ready":
             raise TaskAlreadyCompleted(task_id)
-        claims.check_may_complete_task(session, task_id, current_user.username)  # claimed: 409 before all else
+        at = clock_now()
+        claims.check_may_complete_task(session, task_id, current_user.username, at)  # claimed: 409 before all else
         keputusan, catatan, team, reason = _completion_input(session, view, task_id)
-        after = instances.complete_task(session, task_id, username=current_user.username,
+        after = instances.complete_task(session, task_id, username=current_user.username, now=at,
                                         keputusan=keputusan, catatan=catatan, team=team,
                                         data={documents.OUTSIDE_REASON_KEY: reason} if reason else None)
         done = instances.get_task(session, task_id)
@@ -349,7 +350,8 @@ def start() -> ResponseReturnValue:
               if sop.letter and nomor and tanggal else {})
     with transaction() as session:
         view = instances.start_instance(session, process_id=sop.process_id, unit_code=unit_code or "",
-                                        title=title or "", username=current_user.username, input_data=letter)
+                                        title=title or "", username=current_user.username, input_data=letter,
+                                        now=clock_now())
         body = _instance_detail(session, view, letter)
     response = jsonify(body)
     response.status_code = 201

@@ -60,9 +60,13 @@ def test_the_task_form_takes_a_document(client: FlaskClient, auth, start) -> Non
     assert "paling besar 20 MiB" in page and "Belum ada dokumen." in page
 
 
-def test_upload_with_the_completion_then_listed_and_downloaded(client: FlaskClient, auth, start,
+def test_upload_with_the_completion_then_listed_and_downloaded(app: Flask, client: FlaskClient, auth, start,
                                                                database: Database) -> None:
+    from datetime import UTC, datetime, timedelta
+
     view = start(PELAPORAN, KECAMATAN)
+    clock = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    app.config["ALUR_CLOCK"] = lambda: clock  # the completion and its document are stamped by the app's clock
     auth.login("tim1.kecamatan")
     # The client's MIME type is not believed: the type served is the one sniffed.
     response = _upload(client, view.ready_tasks[0].id, _file(mimetype="text/html"), catatan="Bahan lengkap")
@@ -70,6 +74,7 @@ def test_upload_with_the_completion_then_listed_and_downloaded(client: FlaskClie
     (document,) = _documents(database, view.id)
     assert (document.filename, document.version, document.sha256) == (
         "Laporan Kinerja.pdf", 1, hashlib.sha256(PDF).hexdigest())
+    assert document.uploaded_at == clock
 
     auth.logout()
     auth.login(KASUBAG)  # the next step's page lists the documents produced so far
