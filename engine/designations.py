@@ -101,7 +101,7 @@ def _designable(session: Session, user: User, at: datetime) -> Iterator[tuple[Ro
     units = set(session.scalars(select(Role.unit_id).where(Role.id.in_(held))))
     units |= {u.id for u in org.list_units(session) if grants.covers(access.ADMINISTRATOR, u.code)}
     rows = session.execute(select(Role, Unit).join(Unit, Unit.id == Role.unit_id).where(Unit.id.in_(units))
-                           .order_by(Unit.name, Role.name))
+                           .order_by(Unit.name, Role.name)).all()
     heads: dict[int, int | None] = {}
     for role, unit in rows:
         # superior_role_id(role's own name) without looking the role up again: its superior, else the head

@@ -244,7 +244,7 @@ def correct_calendar(session: Session, unit_code: str, *, day: date, is_working_
                      remove: bool, by_id: int, now: datetime) -> None:
     """Set (or ``remove``) the unit's correction of ``day``: an extra holiday, a cuti bersama change, a working day.
 
-    Shortened Ramadan hours are not a day's status and stay in ``engine.calendar``. The
+    Shortened Ramadan hours are not a day's status: :func:`set_hours_period`. The
     unit's row overrides the national calendar (``engine.calendar``). Raises
     ``UnitNotFound`` and ``InvalidFieldError`` (no note, or a note too long).
     """
