@@ -21,13 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import visibility
-from engine.calendar import calendar_for
+from engine.calendar import unit_calendar
 from engine.catalog import get_definition
 from engine.designations import label as designation_label
 from engine.documents import DocumentView, documents_of
 from engine.views import JsonView
 from storage import access_log, chain, history, instances, org, tasks
-from storage import calendar as calendar_store
 from storage import search as finder
 from storage.errors import InvalidTaskDataError, UnitNotFound, UserNotFound
 from storage.models import AuditEvent, User
@@ -148,7 +147,7 @@ def step_runs(session: Session, instance_id: int) -> list[StepRun]:
     """
     row = instances.get(session, instance_id)
     unit = org.get_unit(session, row.unit_id)
-    calendar = calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+    calendar = unit_calendar(session, unit)
     humans = tasks.tasks_of_instance(session, instance_id)
     decided = {e.human_task_id: e for e in history.for_instance(session, instance_id) if e.kind == "task_completed"}
     docs: dict[str, list[DocumentView]] = {}

@@ -16,25 +16,42 @@ Rules and their sources:
   (country "ID", categories PUBLIC and GOVERNMENT; cuti bersama is GOVERNMENT);
   an office corrects its calendar with `corrections` (the
   `calendar_correction` table, fed in by the engine).
+- Shortened days for a date range: during Ramadan the Menteri PANRB sets
+  shorter hours each year by circular (e.g. SE Menteri PANRB 1/2024: Monday-
+  Thursday 08:00-15:00 with a 12:00-12:30 break, Friday 08:00-15:30 with an
+  11:30-12:30 break, 32.5 hours a week; `RAMADAN_OFFICE_HOURS`). A unit sets
+  such a period with `HoursPeriod` (the `calendar_hours` table): inside it the
+  period's hours replace the usual ones; which days are working days does not
+  change.
 
-Pure code: no SpiffWorkflow, Flask or database access here.
+`WorkCalendar` is pure code (no SpiffWorkflow, Flask or database access);
+`unit_calendar` reads a unit's corrections and periods through
+`storage.calendar` and is how the engine gets a unit's calendar.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+from sqlalchemy.orm import Session
 
 from engine.waktu import Waktu
+from storage import calendar as calendar_store
 from storage.errors import CalendarError
+from storage.models import CalendarHours, Unit
 
-__all__ = ["DEFAULT_OFFICE_HOURS", "OfficeHours", "WorkCalendar", "calendar_for"]
+__all__ = [
+    "DEFAULT_OFFICE_HOURS", "RAMADAN_OFFICE_HOURS", "HoursPeriod", "OfficeHours", "WorkCalendar", "calendar_for",
+    "format_intervals", "parse_intervals", "period_of_row", "unit_calendar", "weekly_json",
+]
 
 Interval = tuple[time, time]
 """An opening interval in local wall time: (opens, closes), opens < closes."""
@@ -103,18 +120,50 @@ class OfficeHours:
 
 
 DEFAULT_OFFICE_HOURS = OfficeHours()
+_RAMADAN_MON_THU: tuple[Interval, ...] = ((time(8, 0), time(12, 0)), (time(12, 30), time(15, 0)))
+_RAMADAN_FRIDAY: tuple[Interval, ...] = ((time(8, 0), time(11, 30)), (time(12, 30), time(15, 30)))
+RAMADAN_OFFICE_HOURS = OfficeHours(weekly=(_RAMADAN_MON_THU,) * 4 + (_RAMADAN_FRIDAY, (), ()))
+"""Ramadan hours of the Menteri PANRB circulars (e.g. SE 1/2024): 6.5 hours a day, 32.5 a week."""
+
+
+@dataclass(frozen=True)
+class HoursPeriod:
+    """Office hours that replace the usual ones from `start` to `end` (local dates, both included).
+
+    For shortened days in Ramadan: `office_hours` is e.g. `RAMADAN_OFFICE_HOURS`;
+    `note` says why ("Ramadan 1448 H"). Whether a day is a working day is not
+    changed by a period. Raises CalendarError when `end` is before `start` or a
+    bound is not a date.
+    """
+
+    start: date
+    end: date
+    office_hours: OfficeHours
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        _check_date(self.start)
+        _check_date(self.end)
+        if self.end < self.start:
+            raise CalendarError(f"Tanggal selesai {self.end} sebelum tanggal mulai {self.start} (bad range)")
+
+    def covers(self, day: date) -> bool:
+        """Whether local date `day` lies inside the period."""
+        return self.start <= day <= self.end
 
 
 class WorkCalendar:
     """Working days and office hours of one office (unit): computes Waktu due times.
 
     Keyword-only: `timezone` (IANA name: Asia/Jakarta = WIB, Asia/Makassar = WITA,
-    Asia/Jayapura = WIT), `office_hours`, and `corrections` mapping a date to
+    Asia/Jayapura = WIT), `office_hours`, `corrections` mapping a date to
     (is_working_day, note): True forces a working day, False a holiday (e.g. an
-    SKB revising cuti bersama). Holidays of a year are fetched from the
-    `holidays` package on first use and cached. Instances are immutable and safe
-    to share between threads. Raises CalendarError for an unknown timezone or
-    malformed corrections.
+    SKB revising cuti bersama), and `hours_periods`: `HoursPeriod`s (shortened
+    days in Ramadan) whose hours replace `office_hours` on their days. Holidays
+    of a year are fetched from the `holidays` package on first use and cached.
+    Instances are immutable and safe to share between threads. Raises
+    CalendarError for an unknown timezone, malformed corrections or
+    overlapping periods.
     """
 
     def __init__(
@@ -123,6 +172,7 @@ class WorkCalendar:
         timezone: str,
         office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
         corrections: Mapping[date, tuple[bool, str]] | None = None,
+        hours_periods: Sequence[HoursPeriod] = (),
     ) -> None:
         try:
             self._tz = ZoneInfo(timezone)
@@ -131,9 +181,9 @@ class WorkCalendar:
         self._timezone = timezone
         self._office_hours = office_hours
         self._corrections = MappingProxyType(_checked_corrections(corrections or {}))
-        self._weekly_spans: tuple[tuple[_Span, ...], ...] = tuple(
-            tuple((_offset(o), _offset(c)) for o, c in intervals) for intervals in office_hours.weekly
-        )
+        self._weekly_spans = _spans_of(office_hours)
+        self._periods = _checked_periods(hours_periods)
+        self._period_spans = tuple((p, _spans_of(p.office_hours)) for p in self._periods)
         self._holidays_by_year: dict[int, dict[date, str]] = {}
 
     @property
@@ -150,6 +200,16 @@ class WorkCalendar:
     def corrections(self) -> Mapping[date, tuple[bool, str]]:
         """Read-only corrections: date -> (is_working_day, note)."""
         return self._corrections
+
+    @property
+    def hours_periods(self) -> tuple[HoursPeriod, ...]:
+        """The periods of replaced office hours, by start date."""
+        return self._periods
+
+    def hours_on(self, day: date) -> tuple[Interval, ...]:
+        """Opening intervals of local date `day`: empty on a non-working day; a period's hours inside it."""
+        _check_date(day)
+        return tuple((_time_of(o), _time_of(c)) for o, c in self._spans(day))
 
     def __repr__(self) -> str:
         return f"WorkCalendar(timezone={self._timezone!r}, corrections={len(self._corrections)})"
@@ -262,8 +322,12 @@ class WorkCalendar:
     def _spans(self, day: date) -> tuple[_Span, ...]:
         if not self.is_working_day(day):
             return ()
-        spans = self._weekly_spans[day.weekday()]
-        return spans or self._weekly_spans[self._office_hours.substitute_weekday]
+        weekly, hours = self._weekly_spans, self._office_hours
+        for period, period_spans in self._period_spans:
+            if period.covers(day):
+                weekly, hours = period_spans, period.office_hours
+                break
+        return weekly[day.weekday()] or weekly[hours.substitute_weekday]
 
     def _to_local(self, at: datetime) -> datetime:
         if not isinstance(at, datetime):
@@ -338,14 +402,16 @@ def calendar_for(
     corrections: Mapping[date, tuple[bool, str]] | None = None,
     *,
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS,
+    hours_periods: Sequence[HoursPeriod] = (),
 ) -> WorkCalendar:
     """A shared WorkCalendar for these settings (cached, up to 128 variants).
 
     Same arguments as WorkCalendar; the cache key is
-    (timezone, frozenset(corrections.items()), office_hours), so a changed
-    correction yields a fresh calendar. Raises CalendarError like WorkCalendar.
+    (timezone, frozenset(corrections.items()), office_hours, tuple(hours_periods)),
+    so a changed correction or period yields a fresh calendar. Raises
+    CalendarError like WorkCalendar.
     """
-    return _cached_calendar(timezone, frozenset((corrections or {}).items()), office_hours)
+    return _cached_calendar(timezone, frozenset((corrections or {}).items()), office_hours, tuple(hours_periods))
 
 
 @functools.lru_cache(maxsize=128)
@@ -353,8 +419,86 @@ def _cached_calendar(
     timezone: str,
     corrections: frozenset[tuple[date, tuple[bool, str]]],
     office_hours: OfficeHours,
+    hours_periods: tuple[HoursPeriod, ...],
 ) -> WorkCalendar:
-    return WorkCalendar(timezone=timezone, office_hours=office_hours, corrections=dict(corrections))
+    return WorkCalendar(timezone=timezone, office_hours=office_hours, corrections=dict(corrections),
+                        hours_periods=hours_periods)
+
+
+def unit_calendar(session: Session, unit: Unit) -> WorkCalendar:
+    """The working calendar of `unit`: its zone, corrections and shortened-hours periods (global ones too).
+
+    Reads `storage.calendar`; the calendar itself is shared (`calendar_for`).
+    Raises CalendarError when stored data is malformed.
+    """
+    periods = [period_of_row(row) for row in calendar_store.hours_periods(session, unit.id)]
+    return calendar_for(unit.timezone, calendar_store.corrections(session, unit.id), hours_periods=periods)
+
+
+_INTERVAL_TEXT = re.compile(r"^(\d{1,2})[.:](\d{2})\s*[-\u2013]\s*(\d{1,2})[.:](\d{2})$")
+
+
+def parse_intervals(text: str) -> tuple[Interval, ...]:
+    """Opening intervals from text as offices write them: ``"08.00-12.00, 12.30-15.00"``.
+
+    Times as ``HH.MM`` or ``HH:MM``, intervals separated by commas, sorted and
+    not overlapping; an empty text is a closed day. Raises CalendarError with
+    the part that cannot be read.
+    """
+    found: list[Interval] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        match = _INTERVAL_TEXT.match(part)
+        if match is None:
+            raise CalendarError(f"Jam {part!r} tidak terbaca; tulis seperti 08.00-12.00 (bad interval)")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise CalendarError(f"Jam {part!r} tidak ada (bad time)")
+        found.append((time(h1, m1), time(h2, m2)))
+    for opens, closes in found:
+        if not opens < closes:
+            raise CalendarError(f"Jam {format_intervals(((opens, closes),))}: mulai harus sebelum selesai")
+    for (_, closes), (opens, _) in zip(found, found[1:], strict=False):
+        if opens < closes:
+            raise CalendarError("Jam harus berurutan dan tidak tumpang tindih (overlapping intervals)")
+    return tuple(found)
+
+
+def format_intervals(intervals: Sequence[Interval]) -> str:
+    """``"08.00-12.00, 12.30-15.00"``: the text `parse_intervals` reads; "" for a closed day."""
+    return ", ".join(f"{o:%H.%M}-{c:%H.%M}" for o, c in intervals)
+
+
+def weekly_json(office_hours: OfficeHours) -> str:
+    """The JSON a `calendar_hours` row stores: seven lists (Monday first) of ``["HH:MM", "HH:MM"]``."""
+    return json.dumps([[[f"{o:%H:%M}", f"{c:%H:%M}"] for o, c in day] for day in office_hours.weekly])
+
+
+def period_of_row(row: CalendarHours) -> HoursPeriod:
+    """The `HoursPeriod` of a stored `calendar_hours` row. Raises CalendarError for malformed JSON."""
+    try:
+        days = json.loads(row.weekly_json)
+        weekly = tuple(tuple((time.fromisoformat(o), time.fromisoformat(c)) for o, c in day) for day in days)
+    except (ValueError, TypeError) as exc:
+        raise CalendarError(f"Jam kerja periode {row.id} rusak (malformed calendar_hours)") from exc
+    return HoursPeriod(row.start_date, row.end_date, OfficeHours(weekly=weekly), row.note)
+
+
+def _spans_of(office_hours: OfficeHours) -> tuple[tuple[_Span, ...], ...]:
+    return tuple(tuple((_offset(o), _offset(c)) for o, c in intervals) for intervals in office_hours.weekly)
+
+
+def _checked_periods(periods: Sequence[HoursPeriod]) -> tuple[HoursPeriod, ...]:
+    ordered = tuple(sorted(periods, key=lambda p: (p.start, p.end)))
+    for period in ordered:
+        if not isinstance(period, HoursPeriod):
+            raise CalendarError("Periode jam kerja harus HoursPeriod (bad period)")
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if later.start <= earlier.end:
+            raise CalendarError(
+                f"Periode jam kerja {earlier.start}..{earlier.end} dan {later.start}..{later.end} tumpang tindih")
+    return ordered
 
 
 def _checked_corrections(corrections: Mapping[date, tuple[bool, str]]) -> dict[date, tuple[bool, str]]:
@@ -377,6 +521,11 @@ def _check_date(day: date) -> None:
 def _offset(moment: time) -> timedelta:
     return timedelta(hours=moment.hour, minutes=moment.minute, seconds=moment.second,
                      microseconds=moment.microsecond)
+
+
+def _time_of(offset: timedelta) -> time:
+    minutes, seconds = divmod(int(offset.total_seconds()), 60)
+    return time(minutes // 60, minutes % 60, seconds)
 
 
 def _minutes_of_day(moment: time) -> int:

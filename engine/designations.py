@@ -19,6 +19,7 @@ vacant. Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -27,12 +28,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access, org_changes
-from engine.followups import superiors_of_lane
+from engine.followups import head_role_id, superior_role_id
 from storage import org
 from storage.errors import InvalidTaskDataError, PermissionDeniedError
-from storage.models import DESIGNATION_KINDS, Designation, Role, RoleMember, User
+from storage.models import DESIGNATION_KINDS, Designation, Role, RoleMember, Unit, User
 
-__all__ = ["DesignationView", "designate", "designations_of_unit", "end_designation", "label", "may_designate"]
+__all__ = [
+    "DesignationView", "designable_roles", "designate", "designations_of_unit", "end_designation", "label",
+    "may_designate", "may_designate_any", "signature_label",
+]
 
 REASON_MAX = 500
 
@@ -57,19 +61,66 @@ def label(kind: str, role_name: str) -> str:
     return f"{'Plh' if kind == 'plh' else 'Plt'} {role_name}"
 
 
+def signature_label(kind: str, role_name: str) -> str:
+    """``"Plh. Camat"``: the jabatan in the signature block of what a designee signs.
+
+    SE Kepala BKN 1/SE/I/2021: a Plh or Plt signs with "Plh." or "Plt." before
+    the jabatan's name, then his own name.
+    """
+    return f"{'Plh.' if kind == 'plh' else 'Plt.'} {role_name}"
+
+
 def _bound(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
 
 
 def may_designate(session: Session, user: User, role: Role, at: datetime) -> bool:
     """Whether ``user`` may designate a Plh/Plt of ``role`` at ``at`` (rules of this module)."""
-    unit = org.get_unit(session, role.unit_id)
-    if access.grants_of(session, user.username).covers(access.ADMINISTRATOR, unit.code):
+    return _may(session, user, role, org.get_unit(session, role.unit_id), at,
+                access.grants_of(session, user.username), org.acting_role_ids(session, user.id, at),
+                superior_role_id(session, role.unit_id, role.name))
+
+
+def designable_roles(session: Session, user: User, at: datetime) -> list[tuple[Role, Unit]]:
+    """The jabatan ``user`` may designate a Plh/Plt for at ``at``, with their units, by unit name and jabatan name.
+
+    The rule of :func:`may_designate`, applied to the jabatan of the units where
+    ``user`` holds a jabatan or has an ``administrator`` grant.
+    """
+    return list(_designable(session, user, at))
+
+
+def may_designate_any(session: Session, user: User, at: datetime) -> bool:
+    """Whether :func:`designable_roles` is not empty (stops at the first jabatan found): the navigation's link."""
+    return next(_designable(session, user, at), None) is not None
+
+
+def _designable(session: Session, user: User, at: datetime) -> Iterator[tuple[Role, Unit]]:
+    grants = access.grants_of(session, user.username)
+    held = org.acting_role_ids(session, user.id, at)
+    units = set(session.scalars(select(Role.unit_id).where(Role.id.in_(held))))
+    units |= {u.id for u in org.list_units(session) if grants.covers(access.ADMINISTRATOR, u.code)}
+    rows = session.execute(select(Role, Unit).join(Unit, Unit.id == Role.unit_id).where(Unit.id.in_(units))
+                           .order_by(Unit.name, Role.name)).all()
+    heads: dict[int, int | None] = {}
+    for role, unit in rows:
+        # superior_role_id(role's own name) without looking the role up again: its superior, else the head
+        if role.superior_role_id is None and unit.id not in heads:
+            heads[unit.id] = head_role_id(session, unit.id)
+        superior = role.superior_role_id if role.superior_role_id is not None else heads[unit.id]
+        if _may(session, user, role, unit, at, grants, held, superior):
+            yield role, unit
+
+
+def _may(session: Session, user: User, role: Role, unit: Unit, at: datetime, grants: access.Grants,
+         held: set[int], superior: int | None) -> bool:
+    """The rule: an administrator of the unit, the official of a one-person post, or a holder of its superior."""
+    if grants.covers(access.ADMINISTRATOR, unit.code):
         return True
-    if role.id in org.acting_role_ids(session, user.id, at) and org.acting_designation(
-            session, role.id, user.id, at) is None and _is_a_post(session, role, at):
+    if role.id in held and org.acting_designation(session, role.id, user.id, at) is None and _is_a_post(
+            session, role, at):
         return True
-    return any(u.id == user.id for u in superiors_of_lane(session, role.unit_id, role.name, at))
+    return superior is not None and superior in held
 
 
 def _is_a_post(session: Session, role: Role, at: datetime) -> bool:

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from engine.designations import signature_label
 from engine.settings import DEFAULT_UPLOAD_MAX_BYTES
 from engine.sop import StepMeta
 from engine.text import check_text
@@ -103,7 +104,10 @@ class DocumentView(JsonView):
     """A stored document as callers see it (no content). ``size_bytes`` in bytes, ``sha256`` hex.
 
     ``version`` is the nth document of this step in the instance; ``iteration``
-    the nth time the step was done (its human task's iteration).
+    the nth time the step was done (its human task's iteration). ``signed_as``
+    is ``"Plh. Camat"`` / ``"Plt. Kepala Dinas"`` when the step was completed by
+    a Plh/Plt (``engine.designations.signature_label``, SE Kepala BKN
+    1/SE/I/2021), else None: what the document's signature block reads.
     """
 
     id: int
@@ -121,6 +125,7 @@ class DocumentView(JsonView):
     sha256: str
     uploaded_by: str
     uploaded_at: datetime
+    signed_as: str | None = None
 
 
 def size_text(size_bytes: int) -> str:
@@ -287,7 +292,7 @@ def attach(
         data={"document_id": row.id, "filename": row.filename, "sha256": row.sha256,
               "size_bytes": row.size_bytes, "content_type": row.content_type, "version": row.version,
               "iteration": human.iteration})
-    return _view(row, human, username)
+    return _view(row, human, username, _signed_as(session, human.instance_id, {task_id}).get(task_id))
 
 
 def _require_fresh_completion(session: Session, human: HumanTask, user_id: int, username: str) -> None:
@@ -306,14 +311,31 @@ def _require_fresh_completion(session: Session, human: HumanTask, user_id: int, 
             "a document can only be attached with its task's completion")
 
 
-def _view(row: Document, human: HumanTask, uploaded_by: str) -> DocumentView:
+def _view(row: Document, human: HumanTask, uploaded_by: str, signed_as: str | None = None) -> DocumentView:
     type_name = next((t.name for t in FILE_TYPES.values() if t.content_type == row.content_type),
                      row.content_type)
     return DocumentView(
         id=row.id, instance_id=row.instance_id, task_id=row.human_task_id, process_id=row.process_id,
         step_id=row.element_id, step_name=human.name, iteration=human.iteration, version=row.version,
         filename=row.filename, type_name=type_name, content_type=row.content_type,
-        size_bytes=row.size_bytes, sha256=row.sha256, uploaded_by=uploaded_by, uploaded_at=row.uploaded_at)
+        size_bytes=row.size_bytes, sha256=row.sha256, uploaded_by=uploaded_by, uploaded_at=row.uploaded_at,
+        signed_as=signed_as)
+
+
+def _signed_as(session: Session, instance_id: int, task_ids: set[str]) -> dict[str, str]:
+    """``{task id: "Plh. Camat"}`` for the tasks among ``task_ids`` completed "selaku" a Plh/Plt."""
+    found = {}
+    for event in history.completions(session, instance_id, task_ids):
+        selaku = event.data.get("selaku")
+        if isinstance(selaku, dict) and event.human_task_id is not None:
+            found[event.human_task_id] = signature_label(str(selaku.get("kind")), str(selaku.get("role", "")))
+    return found
+
+
+def _one(session: Session, row: Document) -> DocumentView:
+    signed = _signed_as(session, row.instance_id, {row.human_task_id})
+    return _view(row, tasks.get(session, row.human_task_id), org.get_user(session, row.uploaded_by_id).username,
+                 signed.get(row.human_task_id))
 
 
 def documents_of(session: Session, instance_id: int) -> list[DocumentView]:
@@ -323,13 +345,13 @@ def documents_of(session: Session, instance_id: int) -> list[DocumentView]:
         return []
     humans = {t.id: t for t in tasks.tasks_of_instance(session, instance_id)}
     names = {uid: org.get_user(session, uid).username for uid in {r.uploaded_by_id for r in rows}}
-    return [_view(r, humans[r.human_task_id], names[r.uploaded_by_id]) for r in rows]
+    signed = _signed_as(session, instance_id, {r.human_task_id for r in rows})
+    return [_view(r, humans[r.human_task_id], names[r.uploaded_by_id], signed.get(r.human_task_id)) for r in rows]
 
 
 def get_document(session: Session, document_id: int) -> DocumentView:
     """One document, without its content. Raises ``NotFoundError``."""
-    row = documents.get(session, document_id)
-    return _view(row, tasks.get(session, row.human_task_id), org.get_user(session, row.uploaded_by_id).username)
+    return _one(session, documents.get(session, document_id))
 
 
 def read_document(session: Session, document_id: int) -> tuple[DocumentView, bytes]:
@@ -341,5 +363,4 @@ def read_document(session: Session, document_id: int) -> tuple[DocumentView, byt
     row = documents.get(session, document_id, with_content=True)
     if hashlib.sha256(row.content).hexdigest() != row.sha256:
         raise AlurError(f"Dokumen {document_id} rusak: SHA-256 tidak cocok / document damaged")
-    view = _view(row, tasks.get(session, row.human_task_id), org.get_user(session, row.uploaded_by_id).username)
-    return view, row.content
+    return _one(session, row), row.content

@@ -35,11 +35,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import notifications
-from engine.calendar import WorkCalendar, calendar_for
+from engine.calendar import WorkCalendar, unit_calendar
 from engine.visibility import HEAD_ROLES
 from engine.waktu import Waktu
 from engine.worker import JobRun, register
-from storage import calendar as calendar_store
 from storage import history, jobs, org
 from storage import notifications as store
 from storage.errors import InvalidTaskDataError, JobLeaseLost
@@ -48,7 +47,7 @@ from storage.models import AuditEvent, HumanTask, User
 __all__ = [
     "DEFAULT_ESCALATE_AFTER_MINUTES", "DEFAULT_REMINDER_PERCENT", "DEFAULT_REMIND_WHEN_DUE",
     "JOB_KINDS", "Policy", "PolicyChange", "escalated_task_ids", "followup_times", "policy_changes", "policy_of",
-    "set_policy", "superiors_of_lane",
+    "head_role_id", "set_policy", "superior_role_id", "superiors_of_lane",
     "followup_key", "task_became_ready",
 ]
 
@@ -156,22 +155,38 @@ def superiors_of_lane(session: Session, unit_id: int, lane_name: str,
     jabatan set as the superior of the lane's role (``role.superior_role_id``,
     migration 0009); when none is set — or the lane is a team lane or the head's
     own — the holders of the unit's head role (``engine.visibility.HEAD_ROLES``:
-    Camat, Kepala Dinas, Kabag). Empty when nobody holds it. The one place this rule lives.
+    Camat, Kepala Dinas, Kabag). Empty when nobody holds it. The one place this rule lives
+    (with :func:`superior_role_id`, which names the jabatan).
+    """
+    role_id = superior_role_id(session, unit_id, lane_name)
+    return org.users_with_role(session, role_id, at) if role_id is not None else []
+
+
+def superior_role_id(session: Session, unit_id: int, lane_name: str) -> int | None:
+    """The id of the superior jabatan of lane ``lane_name`` in the unit (rule of :func:`superiors_of_lane`), or None.
+
+    The lane's role's ``superior_role_id`` when set, else the unit's head role;
+    None when the unit has no head role either.
     """
     role = org.resolve_role(session, unit_id, lane_name)
     if role is not None and role.superior_role_id is not None:
-        return org.users_with_role(session, role.superior_role_id, at)
+        return role.superior_role_id
+    return head_role_id(session, unit_id)
+
+
+def head_role_id(session: Session, unit_id: int) -> int | None:
+    """The id of the unit's head jabatan (``engine.visibility.HEAD_ROLES``, aliases count), or None."""
     unit = org.get_unit(session, unit_id)
     for name in HEAD_ROLES.get(unit.kind, ()):
         head = org.resolve_role(session, unit.id, name)
         if head is not None:
-            return org.users_with_role(session, head.id, at)
-    return []
+            return head.id
+    return None
 
 
 def _calendar(session: Session, unit_id: int) -> WorkCalendar:
     unit = org.get_unit(session, unit_id)
-    return calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+    return unit_calendar(session, unit)
 
 
 def followup_times(human: HumanTask, calendar: WorkCalendar, policy: Policy) -> dict[str, datetime | None]:

@@ -32,14 +32,13 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
 from engine import claims, followups, state, timer_events, visibility
-from engine.calendar import WorkCalendar, calendar_for
+from engine.calendar import WorkCalendar, unit_calendar
 from engine.catalog import Definition, called_closure, get_definition, latest_definition, prefetch_definitions
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
 from engine.sop import StepMeta
 from engine.text import CATATAN_MAX, INPUT_TEXT_MAX, NOMOR_SURAT_MAX, TITLE_MAX, check_text
 from engine.views import HistoryEntry, InstanceView, TaskView
 from engine.waktu import Waktu
-from storage import calendar as calendar_store
 from storage import history, instances, org, tasks
 from storage.errors import (
     AlurError,
@@ -427,7 +426,7 @@ def _unit_calendar(session: Session, unit: Unit) -> WorkCalendar:
     """The unit's working calendar, read once per transaction (a completion needs it twice)."""
     known: dict[int, WorkCalendar] = session.info.setdefault("alur.calendars", {})
     if unit.id not in known:
-        known[unit.id] = calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+        known[unit.id] = unit_calendar(session, unit)
     return known[unit.id]
 
 

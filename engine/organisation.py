@@ -13,21 +13,23 @@ date ``YYYYMMDD``, appointment ``YYYYMM``, sex ``1``/``2``, serial ``NNN``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine import catalog, org_changes
+from engine.calendar import HoursPeriod, OfficeHours, format_intervals, parse_intervals, period_of_row, weekly_json
 from storage import calendar as calendar_store
 from storage import org
-from storage.errors import InvalidFieldError, InvalidTaskDataError
+from storage.errors import CalendarError, InvalidFieldError, InvalidTaskDataError
 from storage.models import UNIT_JENIS, Role, RoleAlias, RoleMember, Unit, User
 
 __all__ = [
-    "LaneCoverage", "check_nip", "correct_calendar", "lane_coverage", "save_membership", "save_role", "save_unit",
-    "save_user", "unit_corrections", "unit_state", "user_state",
+    "HoursPeriodView", "LaneCoverage", "check_nip", "correct_calendar", "lane_coverage", "remove_hours_period",
+    "save_membership", "save_role", "save_unit", "save_user", "set_hours_period", "unit_corrections",
+    "unit_hours_periods", "unit_state", "user_state",
 ]
 
 NAME_MAX = 255
@@ -242,7 +244,7 @@ def correct_calendar(session: Session, unit_code: str, *, day: date, is_working_
                      remove: bool, by_id: int, now: datetime) -> None:
     """Set (or ``remove``) the unit's correction of ``day``: an extra holiday, a cuti bersama change, a working day.
 
-    Shortened Ramadan hours are not a day's status and stay in ``engine.calendar``. The
+    Shortened Ramadan hours are not a day's status: :func:`set_hours_period`. The
     unit's row overrides the national calendar (``engine.calendar``). Raises
     ``UnitNotFound`` and ``InvalidFieldError`` (no note, or a note too long).
     """
@@ -260,3 +262,92 @@ def correct_calendar(session: Session, unit_code: str, *, day: date, is_working_
         after = {"day": day, "is_working_day": is_working_day, "note": clean}
     org_changes.record(session, at=now, actor_id=by_id, unit_id=unit.id, kind="calendar_corrected",
                        subject=f"unit:{unit.code}:kalender", before=before, after=after)
+
+
+PERIOD_DAYS_MAX = 366
+
+
+@dataclass(frozen=True)
+class HoursPeriodView:
+    """A unit's period of shortened office hours as its page shows it.
+
+    ``start``/``end`` local dates, both included; ``mon_thu`` and ``friday`` the
+    opening intervals as offices write them (``"08.00-12.00, 12.30-15.00"``).
+    """
+
+    id: int
+    start: date
+    end: date
+    mon_thu: str
+    friday: str
+    note: str
+
+
+def _period_view(period_id: int, period: HoursPeriod) -> HoursPeriodView:
+    weekly = period.office_hours.weekly
+    return HoursPeriodView(period_id, period.start, period.end, format_intervals(weekly[0]),
+                           format_intervals(weekly[4]), period.note)
+
+
+def unit_hours_periods(session: Session, unit_code: str) -> list[HoursPeriodView]:
+    """The unit's own periods of shortened hours (e.g. Ramadan), by start date. Raises ``UnitNotFound``."""
+    unit = org.get_unit_by_code(session, unit_code)
+    return [_period_view(row.id, period_of_row(row)) for row in calendar_store.hours_periods(session, unit.id)
+            if row.unit_id == unit.id]
+
+
+def set_hours_period(session: Session, unit_code: str, *, start: date, end: date, mon_thu: str, friday: str,
+                     note: str, by_id: int, now: datetime) -> HoursPeriodView:
+    """Give the unit shortened office hours from ``start`` to ``end`` (its local dates): shortened days in Ramadan.
+
+    ``mon_thu`` are the hours of Monday to Thursday, ``friday`` Friday's, as
+    ``"08.00-12.00, 12.30-15.00"`` (``engine.calendar.parse_intervals``);
+    Saturday and Sunday stay closed, holidays stay holidays. Due times of steps
+    that become ready afterwards follow these hours (``engine.calendar``).
+    Raises ``UnitNotFound`` and ``InvalidFieldError`` naming the field
+    (``mulai``, ``selesai``, ``senin_kamis``, ``jumat``, ``keterangan``): end
+    before start, longer than a year, unreadable hours, no note, or a range
+    overlapping another period of the unit. Records the change.
+    """
+    unit = org.get_unit_by_code(session, unit_code)
+    clean = " ".join(note.split())
+    if not clean or len(clean) > NOTE_MAX:
+        raise InvalidFieldError("keterangan", f"wajib diisi, paling banyak {NOTE_MAX} karakter")
+    if end < start:
+        raise InvalidFieldError("selesai", "tidak boleh sebelum tanggal mulai")
+    if (end - start).days >= PERIOD_DAYS_MAX:
+        raise InvalidFieldError("selesai", f"periode paling lama {PERIOD_DAYS_MAX} hari")
+    days = {}
+    for field, text in (("senin_kamis", mon_thu), ("jumat", friday)):
+        try:
+            days[field] = parse_intervals(text)
+        except CalendarError as exc:
+            raise InvalidFieldError(field, str(exc)) from exc
+    if not days["senin_kamis"] and not days["jumat"]:
+        raise InvalidFieldError("senin_kamis", "isi jam kerja, mis. 08.00-12.00, 12.30-15.00")
+    hours = OfficeHours(weekly=(days["senin_kamis"],) * 4 + (days["jumat"], (), ()),
+                        substitute_weekday=0 if days["senin_kamis"] else 4)
+    for row in calendar_store.hours_periods(session, unit.id):
+        if row.start_date <= end and row.end_date >= start:
+            raise InvalidFieldError("mulai", f"tumpang tindih dengan periode {row.start_date:%d-%m-%Y} s.d. "
+                                             f"{row.end_date:%d-%m-%Y} ({row.note})")
+    row = calendar_store.add_hours(session, unit_id=unit.id, start_date=start, end_date=end,
+                                   weekly_json=weekly_json(hours), note=clean)
+    view = _period_view(row.id, HoursPeriod(start, end, hours, clean))
+    org_changes.record(session, at=now, actor_id=by_id, unit_id=unit.id, kind="calendar_hours_set",
+                       subject=f"unit:{unit.code}:jam-kerja", before=None, after=asdict(view))
+    return view
+
+
+def remove_hours_period(session: Session, unit_code: str, period_id: int, *, by_id: int, now: datetime) -> None:
+    """Remove the unit's period ``period_id``: its days get the usual hours back. Records the change.
+
+    Raises ``UnitNotFound`` and ``InvalidTaskDataError`` when the unit has no such period.
+    """
+    unit = org.get_unit_by_code(session, unit_code)
+    row = calendar_store.remove_hours(session, unit_id=unit.id, period_id=period_id)
+    if row is None:
+        raise InvalidTaskDataError("Periode jam kerja tidak ada di unit ini")
+    org_changes.record(session, at=now, actor_id=by_id, unit_id=unit.id, kind="calendar_hours_removed",
+                       subject=f"unit:{unit.code}:jam-kerja", before=asdict(_period_view(row.id, period_of_row(row))),
+                       after=None)

@@ -30,11 +30,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from engine import catalog, instances
-from engine.calendar import WorkCalendar, calendar_for
+from engine.calendar import WorkCalendar, unit_calendar
 from engine.demo import _pick_team
 from engine.lanes import unresolved_lanes
 from engine.waktu import Waktu
-from storage import calendar as calendar_store
 from storage import org
 
 __all__ = ["Generated", "generate"]
@@ -110,7 +109,7 @@ def _plan(session: Session, months: int, per_month: int, end: datetime,
 
 def _calendar(session: Session, unit_code: str) -> WorkCalendar:
     unit = org.get_unit_by_code(session, unit_code)
-    return calendar_for(unit.timezone, calendar_store.corrections(session, unit.id))
+    return unit_calendar(session, unit)
 
 
 def _draw(rng: random.Random, calendar: WorkCalendar, task: instances.TaskView, share: float) -> datetime:

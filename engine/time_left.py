@@ -12,9 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from engine.calendar import WorkCalendar, calendar_for
+from engine.calendar import WorkCalendar, unit_calendar
 from engine.views import TaskView
-from storage import calendar as calendar_store
 from storage import org
 
 __all__ = ["working_minutes_left"]
@@ -23,7 +22,7 @@ __all__ = ["working_minutes_left"]
 def working_minutes_left(session: Session, tasks: Iterable[TaskView], now: datetime) -> dict[str, int]:
     """``{task id: working minutes from now to its due time}``; negative when late, tasks without a due time left out.
 
-    ``now`` is timezone-aware. One calendar per unit (cached by ``calendar_for``).
+    ``now`` is timezone-aware. One calendar per unit (``engine.calendar.unit_calendar``, cached).
     Raises ``UnitNotFound`` for a task of an unknown unit.
     """
     calendars: dict[str, WorkCalendar] = {}
@@ -35,6 +34,6 @@ def working_minutes_left(session: Session, tasks: Iterable[TaskView], now: datet
         if calendar is None:
             unit = org.get_unit_by_code(session, task.unit_code)
             calendar = calendars.setdefault(
-                task.unit_code, calendar_for(unit.timezone, calendar_store.corrections(session, unit.id)))
+                task.unit_code, unit_calendar(session, unit))
         left[task.id] = calendar.working_minutes_between(now, task.due_at)
     return left

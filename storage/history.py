@@ -9,6 +9,7 @@ appended event carries its link in the instance's hash chain
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from storage import chain
 from storage.models import AUDIT_KINDS, AuditEvent
 
-__all__ = ["append", "for_instance"]
+__all__ = ["append", "completions", "for_instance"]
 
 
 def append(
@@ -82,3 +83,11 @@ def for_instance(session: Session, instance_id: int) -> list[AuditEvent]:
     """Return the history of ``instance_id`` in the order it was written."""
     stmt = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
     return list(session.scalars(stmt))
+
+
+def completions(session: Session, instance_id: int, task_ids: Collection[str] | None = None) -> list[AuditEvent]:
+    """The ``task_completed`` events of ``instance_id`` (only of ``task_ids`` when given), in the order written."""
+    stmt = select(AuditEvent).where(AuditEvent.instance_id == instance_id, AuditEvent.kind == "task_completed")
+    if task_ids is not None:
+        stmt = stmt.where(AuditEvent.human_task_id.in_(list(task_ids)))
+    return list(session.scalars(stmt.order_by(AuditEvent.id)))

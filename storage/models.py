@@ -47,6 +47,7 @@ __all__ = [
     "ACCESS_KINDS", "AUDIT_KINDS", "DRAFT_STATUSES", "INSTANCE_STATUSES", "LOGIN_OUTCOMES", "STUDIO_EVENT_KINDS",
     "DESIGNATION_KINDS", "Designation", "OrgChange", "PasswordToken", "UNIT_JENIS",
     "TASK_STATES", "UNIT_KINDS", "AccessGrant", "AuditAccess", "AuditEvent", "AuditSeal", "Base", "CalendarCorrection",
+    "CalendarHours",
     "Document", "HumanTask", "LoginAttempt", "LoginSession", "ProcessDefinition", "ProcessInstance", "Role",
     "RoleAlias", "RoleMember", "SopDraft", "StudioEvent", "Team", "TeamMember",
     "UTCDateTime", "Unit", "User", "utcnow",
@@ -381,6 +382,26 @@ class CalendarCorrection(Base):
     )
     day: Mapped[date] = mapped_column(Date)
     is_working_day: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(255), default="")
+
+
+class CalendarHours(Base):
+    """Office hours that replace the usual ones for a date range, e.g. shortened days in Ramadan.
+
+    ``start_date``..``end_date`` are local dates of the unit, both included;
+    ``weekly_json`` holds seven lists (Monday first) of ``["HH:MM", "HH:MM"]``
+    opening intervals, an empty list for a closed day (``engine.calendar``
+    reads it). ``unit_id`` NULL applies to every unit. Migration 0013.
+    """
+
+    __tablename__ = "calendar_hours"
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="date_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    weekly_json: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(String(255), default="")
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Collection
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request, url_for
@@ -188,7 +188,7 @@ def _instance_detail(session: Session, view: InstanceView, input_data: dict[str,
     data = input_data or {}
     letter = ({"nomor_surat": data["nomor_surat"], "tanggal_surat": data["tanggal_surat"]}
               if data.get("nomor_surat") and data.get("tanggal_surat") else None)
-    return {**_instance_json(view, datetime.now(UTC)), "letter": letter, "my_task_ids": mine}
+    return {**_instance_json(view, clock_now()), "letter": letter, "my_task_ids": mine}
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def inbox() -> ResponseReturnValue:
     with transaction() as session:
         tasks = instances.inbox(session, current_user.username, process_id=sop, limit=limit, now=clock_now())
         total = instances.inbox_count(session, current_user.username, process_id=sop, now=clock_now())
-    now = datetime.now(UTC)
+    now = clock_now()
     return jsonify(tasks=[_task_json(t, now) for t in tasks], total=total, limit=limit, sop=sop)
 
 
@@ -249,7 +249,7 @@ def task(task_id: str) -> ResponseReturnValue:
     step_json = None if step is None else {
         "row": step.row, "text": step.text, "kelengkapan": step.kelengkapan, "waktu": step.waktu,
         "waktu_text": step.waktu_text, "output": step.output, "keterangan": step.keterangan}
-    return jsonify({**_task_json(view, datetime.now(UTC)), "step": step_json, "can_complete": can_complete,
+    return jsonify({**_task_json(view, clock_now()), "step": step_json, "can_complete": can_complete,
                     "output_document": documents.output_document(step),
                     "team_choices": [{"username": m.username, "full_name": m.full_name} for m in choices]})
 
@@ -273,13 +273,14 @@ def complete(task_id: str) -> ResponseReturnValue:
         view = instances.get_task(session, task_id)
         if view.state != "ready":
             raise TaskAlreadyCompleted(task_id)
-        claims.check_may_complete_task(session, task_id, current_user.username)  # claimed: 409 before all else
+        at = clock_now()
+        claims.check_may_complete_task(session, task_id, current_user.username, at)  # claimed: 409 before all else
         keputusan, catatan, team, reason = _completion_input(session, view, task_id)
-        after = instances.complete_task(session, task_id, username=current_user.username,
+        after = instances.complete_task(session, task_id, username=current_user.username, now=at,
                                         keputusan=keputusan, catatan=catatan, team=team,
                                         data={documents.OUTSIDE_REASON_KEY: reason} if reason else None)
         done = instances.get_task(session, task_id)
-    now = datetime.now(UTC)
+    now = clock_now()
     return jsonify(task=_task_json(done, now), instance=_instance_json(after, now))
 
 
@@ -349,7 +350,8 @@ def start() -> ResponseReturnValue:
               if sop.letter and nomor and tanggal else {})
     with transaction() as session:
         view = instances.start_instance(session, process_id=sop.process_id, unit_code=unit_code or "",
-                                        title=title or "", username=current_user.username, input_data=letter)
+                                        title=title or "", username=current_user.username, input_data=letter,
+                                        now=clock_now())
         body = _instance_detail(session, view, letter)
     response = jsonify(body)
     response.status_code = 201

@@ -19,7 +19,6 @@ from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from engine import designations
-from engine.access import ADMINISTRATOR
 from storage import org
 from storage.errors import AlurError
 from storage.models import Designation, Role, Unit, User
@@ -28,7 +27,7 @@ from web.auth import now
 from web.db import transaction
 from web.errors import status_for
 
-__all__ = ["DesignationForm", "bp", "init_app"]
+__all__ = ["DesignationForm", "bp", "init_app", "may_designate_here"]
 
 bp = Blueprint("designations", __name__)
 
@@ -48,18 +47,22 @@ class DesignationForm(FlaskForm):
 
 
 def init_app(app: Flask) -> None:
-    """Register the page on ``app``."""
+    """Register the page on ``app``, and ``nav_may_designate()`` for the navigation (called only when rendered)."""
     app.register_blueprint(bp)
+    app.context_processor(lambda: {"nav_may_designate": may_designate_here})
 
 
 def _designable(session: Session) -> list[tuple[Role, Unit]]:
-    """The jabatan the current user may designate a Plh/Plt for, with their units."""
-    user = org.get_user(session, current_user.id)
-    units = {r.unit_id for r in org.roles_of(session, user.id, now())}
-    units |= {u.id for u in org.list_units(session) if current_user.grants.covers(ADMINISTRATOR, u.code)}
-    rows = session.execute(select(Role, Unit).join(Unit, Unit.id == Role.unit_id).where(Unit.id.in_(units))
-                           .order_by(Unit.name, Role.name)).all()
-    return [(r, u) for r, u in rows if designations.may_designate(session, user, r, now())]
+    """The jabatan the current user may designate a Plh/Plt for, with their units (``engine.designations``)."""
+    return designations.designable_roles(session, org.get_user(session, current_user.id), now())
+
+
+def may_designate_here() -> bool:
+    """Whether the current user may designate anyone (the page's rule): the navigation shows the link then."""
+    if not current_user.is_authenticated:
+        return False
+    with transaction() as session:
+        return designations.may_designate_any(session, org.get_user(session, current_user.id), now())
 
 
 def _page(session: Session, form: DesignationForm | None = None, status: int = 200) -> ResponseReturnValue:

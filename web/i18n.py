@@ -8,7 +8,7 @@ task or instance belongs to (WIB, WITA or WIT), in the reader's language:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from engine.waktu import Waktu
 from web.accounts import unit_timezones
-from web.auth import safe_next
+from web.auth import now, safe_next
 from web.db import transaction
 
 __all__ = ["LANGUAGES", "bp", "event_label", "init_app", "local_datetime", "standard_time"]
@@ -85,10 +85,10 @@ _INDONESIAN_ZONES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makas
 
 
 def _since(moment: datetime | None) -> str:
-    """How long ago ``moment`` was, in words ("3 jam" / "3 hours")."""
+    """How long ago ``moment`` was by the app's clock (``ALUR_CLOCK``), in words ("3 jam" / "3 hours")."""
     if moment is None:
         return "-"
-    return format_timedelta(datetime.now(UTC) - moment, threshold=1.5, locale=get_locale())
+    return format_timedelta(now() - moment, threshold=1.5, locale=get_locale())
 
 
 def _long_date(value: date | str | None) -> str:
@@ -143,7 +143,8 @@ def event_label(kind: str) -> str:
 
 
 def _is_overdue(due_at: datetime | None) -> bool:
-    return due_at is not None and due_at < datetime.now(UTC)
+    """Whether ``due_at`` has passed by the app's clock (``ALUR_CLOCK``): the "Terlambat" mark."""
+    return due_at is not None and due_at < now()
 
 
 def init_app(app: Flask) -> None:

@@ -10,6 +10,8 @@ the unit's page. The rules on the data live in ``engine.organisation``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -23,8 +25,9 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from engine import organisation
 from engine.access import ADMINISTRATOR
+from engine.calendar import RAMADAN_OFFICE_HOURS, format_intervals
 from storage import org, org_changes
-from storage.errors import AlurError, InvalidFieldError
+from storage.errors import AlurError, InvalidFieldError, InvalidTaskDataError
 from storage.models import UNIT_JENIS, Role, RoleAlias, RoleMember, Unit, User
 from web.access import refuse
 from web.auth import now
@@ -62,6 +65,25 @@ class CorrectionForm(FlaskForm):
     keterangan = StringField(_l("Keterangan"), validators=[Length(max=255)])
     hapus = BooleanField(_l("Hapus koreksi hari ini"))
     submit = SubmitField(_l("Simpan koreksi kalender"))
+
+
+class HoursForm(FlaskForm):
+    """A period of shortened office hours (Ramadan): dates, Monday-Thursday and Friday hours, a note."""
+
+    mulai = DateField(_l("Mulai"), validators=[InputRequired(_l("Isi tanggal mulai."))])
+    selesai = DateField(_l("Selesai"), validators=[InputRequired(_l("Isi tanggal selesai."))])
+    senin_kamis = StringField(_l("Jam Senin–Kamis"), default=format_intervals(RAMADAN_OFFICE_HOURS.weekly[0]),
+                              validators=[Length(max=100)])
+    jumat = StringField(_l("Jam Jumat"), default=format_intervals(RAMADAN_OFFICE_HOURS.weekly[4]),
+                        validators=[Length(max=100)])
+    keterangan = StringField(_l("Keterangan (mis. Ramadan 1448 H)"), validators=[Length(max=255)])
+    submit = SubmitField(_l("Simpan jam kerja khusus"))
+
+
+class RemoveForm(FlaskForm):
+    """A button that removes one row (its CSRF token only)."""
+
+    submit = SubmitField(_l("Hapus"))
 
 
 class RoleForm(FlaskForm):
@@ -118,6 +140,23 @@ def _field_error(form: FlaskForm, exc: AlurError, fields: dict[str, str]) -> Non
         flash(str(exc), "danger")
 
 
+def _refused(session: Session, change: Callable[[], object], form: FlaskForm, fields: dict[str, str],
+             page: Callable[[int], ResponseReturnValue]) -> ResponseReturnValue | None:
+    """Run ``change`` in a savepoint; None when done, else ``page(status)`` with the problem shown.
+
+    The problem goes to its field (``fields`` maps the engine's field names to
+    the form's) or, for any other error, to a flashed message; the savepoint
+    is rolled back, so nothing of the change stays.
+    """
+    try:
+        with session.begin_nested():
+            change()
+    except AlurError as exc:
+        _field_error(form, exc, fields)
+        return page(status_for(exc))
+    return None
+
+
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
@@ -131,7 +170,7 @@ def index() -> ResponseReturnValue:
 
 
 def _unit_page(session: Session, unit: Unit, form: UnitForm | None = None, status: int = 200,
-               correction: CorrectionForm | None = None) -> ResponseReturnValue:
+               correction: CorrectionForm | None = None, hours: HoursForm | None = None) -> ResponseReturnValue:
     units = org.list_units(session)
     if form is None:
         form = UnitForm(nama=unit.name, jenis=unit.jenis, zona=unit.timezone,
@@ -156,7 +195,9 @@ def _unit_page(session: Session, unit: Unit, form: UnitForm | None = None, statu
     return render_template("org_admin/unit.html", unit=unit, form=form, jabatan=jabatan, coverage=coverage,
                            missing=missing, changes=changes, actors=actors, people=people,
                            correction=correction or CorrectionForm(prefix="k"),
-                           corrections=organisation.unit_corrections(session, unit.code)), status
+                           corrections=organisation.unit_corrections(session, unit.code),
+                           hours=hours or HoursForm(prefix="h"), remove=RemoveForm(prefix="x"),
+                           periods=organisation.unit_hours_periods(session, unit.code)), status
 
 
 @bp.get("/unit/<id:unit_id>")
@@ -178,14 +219,13 @@ def save_unit(unit_id: int) -> ResponseReturnValue:
         if not form.validate_on_submit():
             return _unit_page(session, unit, form, 422)
         parent = session.get(Unit, int(form.induk.data)) if form.induk.data else None
-        try:
-            with session.begin_nested():
-                organisation.save_unit(session, unit.code, name=form.nama.data or "", jenis=form.jenis.data or "",
-                                       parent_code=parent.code if parent else None, timezone=form.zona.data or "",
-                                       by_id=current_user.id, now=now())
-        except AlurError as exc:
-            _field_error(form, exc, {"nama": "nama", "jenis": "jenis", "zona": "zona", "induk": "induk"})
-            return _unit_page(session, unit, form, status_for(exc))
+        refused = _refused(session, lambda: organisation.save_unit(
+            session, unit.code, name=form.nama.data or "", jenis=form.jenis.data or "",
+            parent_code=parent.code if parent else None, timezone=form.zona.data or "", by_id=current_user.id,
+            now=now()), form, {"nama": "nama", "jenis": "jenis", "zona": "zona", "induk": "induk"},
+            lambda status: _unit_page(session, unit, form, status))
+        if refused is not None:
+            return refused
     flash(_("Unit disimpan."), "success")
     return redirect(url_for(".unit_page", unit_id=unit_id))
 
@@ -199,17 +239,55 @@ def correct_calendar(unit_id: int) -> ResponseReturnValue:
         unit = _unit_in_scope(session, unit_id)
         if not form.validate_on_submit() or form.tanggal.data is None:
             return _unit_page(session, unit, status=422, correction=form)
-        try:
-            with session.begin_nested():
-                organisation.correct_calendar(session, unit.code, day=form.tanggal.data,
-                                              is_working_day=form.status.data == "kerja",
-                                              note=form.keterangan.data or "", remove=bool(form.hapus.data),
-                                              by_id=current_user.id, now=now())
-        except AlurError as exc:
-            _field_error(form, exc, {"keterangan": "keterangan"})
-            return _unit_page(session, unit, status=status_for(exc), correction=form)
+        day = form.tanggal.data
+        refused = _refused(session, lambda: organisation.correct_calendar(
+            session, unit.code, day=day, is_working_day=form.status.data == "kerja", note=form.keterangan.data or "",
+            remove=bool(form.hapus.data), by_id=current_user.id, now=now()), form, {"keterangan": "keterangan"},
+            lambda status: _unit_page(session, unit, status=status, correction=form))
+        if refused is not None:
+            return refused
     flash(_("Kalender kerja unit disimpan."), "success")
     return redirect(url_for(".unit_page", unit_id=unit_id) + "#kalender")
+
+
+@bp.post("/unit/<id:unit_id>/jam-kerja")
+@login_required
+def set_hours(unit_id: int) -> ResponseReturnValue:
+    """Give the unit shortened office hours for a date range (Ramadan); recorded; 422 with the problem at its field."""
+    form = HoursForm(prefix="h")
+    with transaction() as session:
+        unit = _unit_in_scope(session, unit_id)
+        start, end = form.mulai.data, form.selesai.data
+        if not form.validate_on_submit() or start is None or end is None:
+            return _unit_page(session, unit, status=422, hours=form)
+        refused = _refused(session, lambda: organisation.set_hours_period(
+            session, unit.code, start=start, end=end, mon_thu=form.senin_kamis.data or "",
+            friday=form.jumat.data or "", note=form.keterangan.data or "", by_id=current_user.id, now=now()),
+            form, {"mulai": "mulai", "selesai": "selesai", "senin_kamis": "senin_kamis", "jumat": "jumat",
+                   "keterangan": "keterangan"},
+            lambda status: _unit_page(session, unit, status=status, hours=form))
+        if refused is not None:
+            return refused
+    flash(_("Jam kerja khusus unit disimpan."), "success")
+    return redirect(url_for(".unit_page", unit_id=unit_id) + "#jam-kerja")
+
+
+@bp.post("/unit/<id:unit_id>/jam-kerja/<id:period_id>/hapus")
+@login_required
+def remove_hours(unit_id: int, period_id: int) -> ResponseReturnValue:
+    """Remove a period of shortened hours of the unit (recorded); 404 for a period of another unit."""
+    form = RemoveForm(prefix="x")
+    with transaction() as session:
+        unit = _unit_in_scope(session, unit_id)
+        if not form.validate_on_submit():
+            return _unit_page(session, unit, status=422)
+        try:
+            with session.begin_nested():
+                organisation.remove_hours_period(session, unit.code, period_id, by_id=current_user.id, now=now())
+        except InvalidTaskDataError:
+            refuse(current_user, "calendar_hours", period_id)
+    flash(_("Jam kerja khusus dihapus."), "success")
+    return redirect(url_for(".unit_page", unit_id=unit_id) + "#jam-kerja")
 
 
 @bp.post("/jabatan/<id:role_id>")
@@ -227,14 +305,12 @@ def save_role(role_id: int) -> ResponseReturnValue:
         if not form.validate_on_submit():
             flash(_("Isian jabatan tidak sah."), "danger")
             return _unit_page(session, unit, status=422)
-        try:
-            with session.begin_nested():
-                organisation.save_role(session, role.id, aliases=(form.alias.data or "").split(","),
-                                       superior_role_id=int(form.atasan.data) if form.atasan.data else None,
-                                       by_id=current_user.id, now=now())
-        except AlurError as exc:
-            flash(str(exc), "danger")
-            return _unit_page(session, unit, status=status_for(exc))
+        refused = _refused(session, lambda: organisation.save_role(
+            session, role.id, aliases=(form.alias.data or "").split(","),
+            superior_role_id=int(form.atasan.data) if form.atasan.data else None, by_id=current_user.id,
+            now=now()), form, {}, lambda status: _unit_page(session, unit, status=status))
+        if refused is not None:
+            return refused
     flash(_("Jabatan %(name)s disimpan.", name=role.name), "success")
     return redirect(url_for(".unit_page", unit_id=role.unit_id) + "#jabatan")
 
@@ -272,14 +348,12 @@ def save_user(user_id: int) -> ResponseReturnValue:
         user = user_in_scope(session, user_id)
         if not form.validate_on_submit():
             return _user_page(session, user, form, status=422)
-        try:
-            with session.begin_nested():
-                organisation.save_user(session, user.username, full_name=form.nama.data or "",
-                                       nip=form.nip.data or None, active=bool(form.aktif.data),
-                                       by_id=current_user.id, now=now())
-        except AlurError as exc:
-            _field_error(form, exc, {"nama": "nama", "nip": "nip"})
-            return _user_page(session, user, form, status=status_for(exc))
+        refused = _refused(session, lambda: organisation.save_user(
+            session, user.username, full_name=form.nama.data or "", nip=form.nip.data or None,
+            active=bool(form.aktif.data), by_id=current_user.id, now=now()), form, {"nama": "nama", "nip": "nip"},
+            lambda status: _user_page(session, user, form, status=status))
+        if refused is not None:
+            return refused
     flash(_("Pengguna disimpan."), "success")
     return redirect(url_for(".user_page", user_id=user_id))
 
@@ -296,13 +370,12 @@ def save_membership(user_id: int) -> ResponseReturnValue:
             select(Role).where(Role.unit_id.in_(covered)))]
         if not membership.validate_on_submit():
             return _user_page(session, user, membership=membership, status=422)
-        try:
-            with session.begin_nested():
-                organisation.save_membership(session, user.username, int(membership.jabatan.data or 0),
-                                             start=membership.mulai.data, end=membership.selesai.data,
-                                             remove=bool(membership.hapus.data), by_id=current_user.id, now=now())
-        except AlurError as exc:
-            _field_error(membership, exc, {"selesai": "selesai"})
-            return _user_page(session, user, membership=membership, status=status_for(exc))
+        refused = _refused(session, lambda: organisation.save_membership(
+            session, user.username, int(membership.jabatan.data or 0), start=membership.mulai.data,
+            end=membership.selesai.data, remove=bool(membership.hapus.data), by_id=current_user.id, now=now()),
+            membership, {"selesai": "selesai"},
+            lambda status: _user_page(session, user, membership=membership, status=status))
+        if refused is not None:
+            return refused
     flash(_("Jabatan pengguna disimpan."), "success")
     return redirect(url_for(".user_page", user_id=user_id))

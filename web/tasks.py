@@ -244,7 +244,7 @@ def _complete(task: TaskView, form: TaskForm, step: StepMeta | None) -> int | st
                 data={documents.OUTSIDE_REASON_KEY: outside} if outside else None)
             if upload is not None:
                 documents.attach(session, task.id, username=current_user.username, filename=upload.filename,
-                                 data=upload.data, max_bytes=max_bytes())
+                                 data=upload.data, max_bytes=max_bytes(), now=now())
             return where_it_went(session, before, after, form.keputusan)
     except TaskAlreadyCompleted as exc:
         return status_for(exc)

@@ -28,6 +28,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 2 November 2026, 10.00 WIT
 SIGN = "Tanda tangani laporan kinerja"
+SIGNED_PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 NEW_STAF_NIP = "199805142023031001"
 NEW_PASSWORD = "sagu lempeng hangat pagi"
 
@@ -157,7 +158,7 @@ def test_camat_designates_a_plh_who_signs_and_the_step_goes_back_after_the_range
     first = _to_signature(live_server, "Laporan Kinerja Triwulan IV")
     second = _to_signature(live_server, "Laporan Kinerja Semester II")
     auth.login("camat.contoh")
-    page.goto(f"{live_server.url}/penunjukan")
+    page.click("#nav-penunjukan")  # an official, not an administrator: the link is in the main navigation
     page.select_option("#jabatan", label="Camat — Kecamatan Contoh")
     page.select_option("#pelaksana", "sekretaris.kecamatan")
     page.fill("#mulai", "2026-11-02")
@@ -173,8 +174,9 @@ def test_camat_designates_a_plh_who_signs_and_the_step_goes_back_after_the_range
     rows = page.locator("#inbox tbody tr", has_text=SIGN)
     expect(rows).to_have_count(2)
     page.goto(f"{live_server.url}/tugas/{first}")
-    if page.locator("#di_luar").count():  # its Output names a document (issue 11): the signed copy goes by hand
-        page.fill("#di_luar", "Ditandatangani basah, diserahkan langsung")
+    # its Output, "Laporan kinerja yang telah ditandatangani": the copy the Plh signed
+    page.set_input_files("#dokumen", files=[{"name": "laporan-ditandatangani.pdf", "mimeType": "application/pdf",
+                                             "buffer": SIGNED_PDF}])
     page.click("#task-form [name=selesai]")
     expect(page.locator(".alert-success")).to_contain_text(SIGN)
     with live_server.database.transaction() as session:
@@ -182,6 +184,8 @@ def test_camat_designates_a_plh_who_signs_and_the_step_goes_back_after_the_range
     page.goto(f"{live_server.url}/proses/{instance_id}")
     expect(page.locator("#step-runs")).to_contain_text("selaku Plh Camat")
     expect(page.locator("#history")).to_contain_text("selaku Plh Camat")
+    # the Output names its signer as SE Kepala BKN 1/SE/I/2021 writes it: "Plh. Camat <nama>"
+    expect(page.locator("#document-groups .signed-as")).to_have_text("Plh. Camat")
     page.locator("#step-runs").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "organisasi-riwayat-selaku-plh.png"), full_page=True)
     auth.logout()

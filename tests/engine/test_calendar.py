@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.calendar import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar, calendar_for
+from engine.calendar import (
+    DEFAULT_OFFICE_HOURS,
+    RAMADAN_OFFICE_HOURS,
+    HoursPeriod,
+    OfficeHours,
+    WorkCalendar,
+    calendar_for,
+)
 from engine.waktu import Waktu, parse_waktu
 from storage.errors import CalendarError
 
@@ -322,3 +329,38 @@ def test_calendar_modules_import_neither_spiffworkflow_nor_flask() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- shortened hours for a date range (Ramadan) --
+
+RAMADAN_WEEK = HoursPeriod(date(2026, 7, 6), date(2026, 7, 10), RAMADAN_OFFICE_HOURS, "Ramadan (uji)")
+
+
+def test_ramadan_hours_are_32_and_a_half_a_week() -> None:
+    assert RAMADAN_OFFICE_HOURS.weekly_minutes == 32 * 60 + 30
+    assert RAMADAN_OFFICE_HOURS.minutes(0) == RAMADAN_OFFICE_HOURS.minutes(4) == 390
+
+
+def test_a_period_replaces_the_hours_of_its_days_only() -> None:
+    usual = WorkCalendar(timezone="Asia/Jakarta")
+    ramadan = WorkCalendar(timezone="Asia/Jakarta", hours_periods=[RAMADAN_WEEK])
+    assert usual.add(at("2026-07-06 14:30"), Waktu(1, "jam")) == at("2026-07-06 15:30").astimezone(UTC)
+    assert ramadan.add(at("2026-07-06 14:30"), Waktu(1, "jam")) == at("2026-07-07 08:30").astimezone(UTC)
+    # Friday before the period keeps its usual hours (closes 16:30); Monday opens at 08:00.
+    assert ramadan.add(at("2026-07-03 16:00"), Waktu(1, "jam")) == at("2026-07-06 08:30").astimezone(UTC)
+    assert ramadan.add(at("2026-07-06 10:00"), Waktu(1, "hari")) == at("2026-07-07 10:00").astimezone(UTC)
+    assert ramadan.working_minutes_between(at("2026-07-06 06:00"), at("2026-07-06 18:00")) == 390
+    assert ramadan.working_minutes_between(at("2026-07-13 06:00"), at("2026-07-13 18:00")) == 450
+    assert ramadan.hours_on(date(2026, 7, 10)) == ((time(8), time(11, 30)), (time(12, 30), time(15, 30)))
+    assert ramadan.hours_on(date(2026, 7, 11)) == ()  # Saturday stays closed
+    assert ramadan.hours_on(date(2026, 7, 13)) == DEFAULT_OFFICE_HOURS.intervals(0)
+
+
+def test_periods_are_checked_and_part_of_the_cache_key() -> None:
+    with pytest.raises(CalendarError):
+        HoursPeriod(date(2026, 7, 10), date(2026, 7, 6), RAMADAN_OFFICE_HOURS)
+    overlapping = HoursPeriod(date(2026, 7, 10), date(2026, 7, 14), RAMADAN_OFFICE_HOURS)
+    with pytest.raises(CalendarError, match="tumpang tindih"):
+        WorkCalendar(timezone="Asia/Jakarta", hours_periods=[overlapping, RAMADAN_WEEK])
+    assert calendar_for("Asia/Jakarta", hours_periods=[RAMADAN_WEEK]) is not calendar_for("Asia/Jakarta")
+    assert calendar_for("Asia/Jakarta", hours_periods=[RAMADAN_WEEK]).hours_periods == (RAMADAN_WEEK,)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from engine import audit, designations, followups, instances
+from engine import audit, designations, documents, followups, instances
 from engine.database import Database
 from engine.demo import _pick_team
 from engine.views import TaskView
@@ -18,6 +18,7 @@ UNIT = "kecamatan-contoh"  # WIT, UTC+9
 SOP = "sop_pelaporan_kinerja_kecamatan"
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 10:00 WIT
 START = date(2026, 11, 2)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _run_until_lane(session: Session, instance_id: int, lane: str, at: datetime) -> TaskView:
@@ -70,8 +71,12 @@ def test_a_plh_holds_the_camat_steps_during_the_range_and_signs_selaku_plh(alur_
                    if e.kind == "task_completed" and e.task_id == first.id]
         assert done.data["selaku"]["kind"] == "plh" and done.data["selaku"]["role"] == "Camat"
         assert audit.acting_label(done.data) == "Plh Camat"
+        signed = documents.attach(session, first.id, username="sekretaris.kecamatan", filename="laporan.pdf",
+                                  data=PDF, now=during)
+        assert signed.signed_as == "Plh. Camat"  # the output's signature block: SE Kepala BKN 1/SE/I/2021
         (run,) = [r for r in audit.step_runs(session, first.instance_id) if r.task_id == first.id]
-        assert run.acting_as == "Plh Camat"
+        assert run.acting_as == "Plh Camat" and run.documents[0].signed_as == "Plh. Camat"
+        assert documents.get_document(session, signed.id).signed_as == "Plh. Camat"
         after = datetime(2026, 11, 4, 15, 0, tzinfo=UTC)  # 5 November 00:00 WIT: the range is over
         assert second.id not in _inbox_ids(session, "sekretaris.kecamatan", after)
         assert second.id in _inbox_ids(session, "camat.contoh", after)
@@ -83,6 +88,9 @@ def test_a_plh_holds_the_camat_steps_during_the_range_and_signs_selaku_plh(alur_
         (official,) = [e for e in instances.history_of(session, second.instance_id)
                        if e.kind == "task_completed" and e.task_id == second.id]
         assert "selaku" not in official.data
+        own = documents.attach(session, second.id, username="camat.contoh", filename="laporan.pdf", data=PDF,
+                               now=after)
+        assert own.signed_as is None and documents.documents_of(session, second.instance_id)[-1].signed_as is None
 
 
 def test_designations_refused_change_nothing(alur_db: Database) -> None:
@@ -170,3 +178,30 @@ def test_the_unit_head_restaffs_a_team_lane_recorded_in_the_history(alur_db: Dat
         (event,) = [e for e in instances.history_of(session, view.id) if e.kind == "team_restaffed"]
         assert event.actor == "camat.contoh" and event.data["before"] == members
         assert event.data["members"] == ["staf2.kecamatan", "tim3.kecamatan"]
+
+
+def test_designable_roles_follow_may_designate(alur_db: Database) -> None:
+    """The page's list and the navigation's link (``designable_roles``, ``may_designate_any``) = the one rule."""
+    from sqlalchemy import select
+
+    from storage.models import Role
+
+    users = ("kabag.organisasi", "kasubag.organisasi", "staf1.organisasi", "sekretaris.kominfo", "kabid.kominfo",
+             "camat.contoh", "sekretaris.kecamatan", "tim1.kecamatan", "admin.alur", "analis.kecamatan", "auditor.inspektorat")
+    with alur_db.transaction() as session:
+        _designate(session)  # the Plh of the Camat holds the head's jabatan: he may designate too (superior)
+        roles = list(session.scalars(select(Role)))
+        some = 0
+        for username in users:
+            user = org.get_user_by_username(session, username)
+            listed = {r.id for r, _unit in designations.designable_roles(session, user, T0)}
+            assert listed == {r.id for r in roles if designations.may_designate(session, user, r, T0)}, username
+            assert designations.may_designate_any(session, user, T0) == bool(listed), username
+            some += bool(listed)
+        assert 0 < some < len(users)
+
+
+def test_a_designee_signs_plh_dot_jabatan() -> None:
+    """SE Kepala BKN 1/SE/I/2021: "Plh." / "Plt." before the jabatan in a signature block."""
+    assert designations.signature_label("plh", "Camat") == "Plh. Camat"
+    assert designations.signature_label("plt", "Kepala Dinas") == "Plt. Kepala Dinas"

@@ -22,6 +22,7 @@ TABLES = {
     "role_alias",
     "role_member",
     "calendar_correction",
+    "calendar_hours",
     "process_definition",
     "process_instance",
     "team",
@@ -45,7 +46,7 @@ TABLES = {
     "org_change",
     "password_token",
 }
-HEAD = "0008"
+HEAD = "0013"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

@@ -60,9 +60,13 @@ def test_the_task_form_takes_a_document(client: FlaskClient, auth, start) -> Non
     assert "paling besar 20 MiB" in page and "Belum ada dokumen." in page
 
 
-def test_upload_with_the_completion_then_listed_and_downloaded(client: FlaskClient, auth, start,
+def test_upload_with_the_completion_then_listed_and_downloaded(app: Flask, client: FlaskClient, auth, start,
                                                                database: Database) -> None:
+    from datetime import UTC, datetime, timedelta
+
     view = start(PELAPORAN, KECAMATAN)
+    clock = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    app.config["ALUR_CLOCK"] = lambda: clock  # the completion and its document are stamped by the app's clock
     auth.login("tim1.kecamatan")
     # The client's MIME type is not believed: the type served is the one sniffed.
     response = _upload(client, view.ready_tasks[0].id, _file(mimetype="text/html"), catatan="Bahan lengkap")
@@ -70,6 +74,7 @@ def test_upload_with_the_completion_then_listed_and_downloaded(client: FlaskClie
     (document,) = _documents(database, view.id)
     assert (document.filename, document.version, document.sha256) == (
         "Laporan Kinerja.pdf", 1, hashlib.sha256(PDF).hexdigest())
+    assert document.uploaded_at == clock
 
     auth.logout()
     auth.login(KASUBAG)  # the next step's page lists the documents produced so far
@@ -246,3 +251,25 @@ def test_only_pdf_and_images_are_shown_inline(client: FlaskClient, auth, start, 
     assert client.get(f"/dokumen/{document.id}").headers["Content-Disposition"].startswith("attachment")
     page = client.get(f"/proses/{view.id}").get_data(as_text=True)
     assert "/lihat" not in page and "terbaru" in page
+
+
+def test_a_plh_output_says_plh_before_the_jabatan(app: Flask) -> None:
+    """An Output given by a Plh reads "Plh. Camat <nama>" (SE Kepala BKN 1/SE/I/2021); the official's, his name."""
+    from datetime import UTC, datetime
+
+    view = documents.DocumentView(
+        id=7, instance_id=1, task_id="t", process_id=PELAPORAN, step_id="Step_05", step_name="Menandatangani laporan",
+        iteration=1, version=1, filename="laporan.pdf", type_name="PDF", content_type="application/pdf",
+        size_bytes=10, sha256="0" * 64, uploaded_by="sekretaris.kecamatan",
+        uploaded_at=datetime(2026, 11, 3, 1, 0, tzinfo=UTC), signed_as="Plh. Camat")
+    official = documents.DocumentView(**{**view.__dict__, "id": 8, "uploaded_by": "camat.contoh", "signed_as": None})
+    names = {"sekretaris.kecamatan": "Maria Magdalena, S.Sos", "camat.contoh": "Drs. Camat Contoh"}
+    template = app.jinja_env.from_string(
+        "{% from 'documents/_macros.html' import document_groups, document_list %}"
+        "{{ document_groups(docs, names, 'kecamatan-contoh') }}|{{ document_list(docs, names, 'kecamatan-contoh') }}")
+    with app.test_request_context("/"):
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", template.render(docs=[view, official], names=names)))
+    groups, listed = text.split("|")
+    for part in (groups, listed):
+        assert "Plh. Camat Maria Magdalena, S.Sos" in part
+        assert "Plh. Camat Drs. Camat Contoh" not in part and "Drs. Camat Contoh" in part

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gettext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,21 @@ def test_times_in_the_units_zone(app: Flask, unit_code: str, lang: str, expected
         session["lang"] = lang
         assert local_datetime(MOMENT, unit_code) == expected
         assert local_datetime(None, unit_code) == "-"
+
+
+def test_ago_and_late_marks_follow_the_app_clock(app: Flask) -> None:
+    """"3 jam lalu" and "Terlambat" are measured against ``ALUR_CLOCK``, not the machine's clock."""
+    app.config["ALUR_CLOCK"] = lambda: MOMENT  # March 2026: months before the real clock of any run
+    marks = app.jinja_env.from_string(
+        "{% from '_macros.html' import due %}{{ ready|sejak }}|{{ due(soon, 'kecamatan-contoh') }}"
+        "|{{ passed is overdue }}|{{ soon is overdue }}")
+    with app.test_request_context("/"):
+        text = marks.render(ready=MOMENT - timedelta(hours=3), soon=MOMENT + timedelta(hours=1),
+                            passed=MOMENT - timedelta(minutes=1))
+    ago, due_text, passed, soon = text.split("|")
+    assert ago == "3 jam"
+    assert "Terlambat" not in due_text and "5 Mar 2026, 11.30 WIT" in due_text
+    assert (passed, soon) == ("True", "False")
 
 
 def _strings(messages) -> dict[str, tuple[str, ...]]:

@@ -258,3 +258,71 @@ def test_calendar_corrections_of_a_unit_are_saved_recorded_and_checked(app: Flas
         assert (str(day), working, note) == ("2026-12-24", False, "Cuti bersama Natal")
     page = client.get(f"/admin/organisasi/unit/{ids['kec']}").get_data(as_text=True)
     assert "24-12-2026" in page and "calendar_corrected" in page
+
+
+def test_shortened_hours_of_a_unit_are_saved_recorded_used_and_removed(app: Flask, database: Database,
+                                                                      start) -> None:
+    """Ramadan hours for a date range (issue 9): checked, recorded, used for due times, removable."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from engine import organisation
+    from engine.calendar import calendar_for, unit_calendar
+    from engine.waktu import Waktu
+
+    ids = _ids(database)
+    client, token = _login(app, "admin.alur")
+    url = f"/admin/organisasi/unit/{ids['kec']}/jam-kerja"
+    page = client.get(f"/admin/organisasi/unit/{ids['kec']}").get_data(as_text=True)
+    assert 'id="hours-form"' in page and 'value="08.00-12.00, 12.30-15.00"' in page  # Ramadan hours offered
+    good = {"csrf_token": token, "h-mulai": "2026-07-06", "h-selesai": "2026-07-10",
+            "h-senin_kamis": "08.00-12.00, 12.30-15.00", "h-jumat": "08.00-11.30, 12.30-15.30",
+            "h-keterangan": "Ramadan (uji)"}
+    before = _changes(database)
+    for field, value in (("h-selesai", "2026-07-01"), ("h-senin_kamis", "8 sampai 12"), ("h-keterangan", " "),
+                         ("h-jumat", "12.00-11.00")):
+        refused = client.post(url, data={**good, field: value})
+        assert refused.status_code == 422, field
+        assert "is-invalid" in refused.get_data(as_text=True), field
+    assert _changes(database) == before
+    assert client.post(url, data=good).status_code == 302
+    assert client.post(url, data={**good, "h-mulai": "2026-07-10", "h-selesai": "2026-07-20"}).status_code == 422
+    assert _changes(database) == before + 1
+    page = client.get(f"/admin/organisasi/unit/{ids['kec']}").get_data(as_text=True)
+    assert "06-07-2026" in page and "Ramadan (uji)" in page and "calendar_hours_set" in page
+
+    # A step made ready at 15.30 WIT inside the period: the office closed at 15.00, so its Waktu counts from
+    # the next morning at 08.00 — the engine's due time follows the unit's calendar with the period.
+    ready = datetime(2026, 7, 7, 15, 30, tzinfo=ZoneInfo("Asia/Jayapura"))
+    view = start("sop_perencanaan_kinerja_kecamatan", "kecamatan-contoh", now=ready)
+    task = view.ready_tasks[0]
+    assert task.waktu and task.due_at is not None
+    with database.transaction() as session:
+        calendar = unit_calendar(session, org.get_unit(session, ids["kec"]))
+    waktu = Waktu.from_iso(task.waktu)
+    assert task.due_at == calendar.add(ready, waktu) != calendar_for("Asia/Jayapura").add(ready, waktu)
+
+    with database.transaction() as session:
+        (period,) = [p.id for p in organisation.unit_hours_periods(session, "kecamatan-contoh")]
+    other = client.post(f"/admin/organisasi/unit/{ids['kominfo']}/jam-kerja/{period}/hapus",
+                        data={"csrf_token": token})
+    assert other.status_code == 404  # the period belongs to another unit
+    assert client.post(f"{url}/{period}/hapus", data={"csrf_token": token}).status_code == 302
+    assert _changes(database) == before + 2
+    page = client.get(f"/admin/organisasi/unit/{ids['kec']}").get_data(as_text=True)
+    assert "calendar_hours_removed" in page and 'data-period="' not in page
+
+
+def test_penunjukan_link_for_everyone_who_may_designate(app: Flask) -> None:
+    """The navigation shows "Penunjukan Plh/Plt" exactly to the users the page answers (one rule).
+
+    The rule against every demo user and jabatan is checked in tests/engine/test_designations.py.
+    """
+    for username, official in (("camat.contoh", True), ("kasubag.organisasi", None), ("staf1.kecamatan", False),
+                               ("auditor.inspektorat", False), ("admin.alur", None)):
+        client, _token = _login(app, username)
+        inbox = client.get("/").get_data(as_text=True)
+        allowed = client.get("/penunjukan").status_code == 200
+        assert ('href="/penunjukan"' in inbox) == allowed, username
+        if official is not None:  # an official, not an administrator: the link is in the main navigation
+            assert allowed == official and 'id="nav-admin"' not in inbox, username

@@ -161,10 +161,10 @@ def test_hostile_text_is_escaped_and_nothing_is_fetched() -> None:
         assert '<script>alert(1)</script> & "kutip"' in pdf.pages[0].extract_text()
 
 
-def _signed(xml: bytes, tanda_tangan: str | None) -> SopDocument:
+def _signed(xml: bytes, tanda_tangan: str | None, jabatan: str = "Kepala Dinas") -> SopDocument:
     kind = f' tandaTangan="{tanda_tangan}"' if tanda_tangan else ""
     header = (f'<bpmn:extensionElements><alur:sop unitKind="any" nomor="SOP-7/2026"><alur:disahkanOleh '
-              f'jabatan="Kepala Dinas" nama="Drs. Budi Santoso" nip="197001011990031001"{kind}/></alur:sop>'
+              f'jabatan="{jabatan}" nama="Drs. Budi Santoso" nip="197001011990031001"{kind}/></alur:sop>'
               f'</bpmn:extensionElements>')
     return _document(xml.replace(b'isExecutable="true">', b'isExecutable="true">' + header.encode(), 1))
 
@@ -197,9 +197,11 @@ def test_electronic_signature_note_on_every_page_and_no_lone_last_row() -> None:
                    for page in pdf.pages]
         # A: the flow from row 6 down to row 7; B: row 8's Tidak back up to row 5 — a pair each
         assert letters == [["A", "B"], ["A", "B"]]
-    by_hand = sop_render.render_pdf(_signed(long_sop_xml(8, 4), None), paper=paper)
+    # signed by hand by a Plt (the post vacant): "Plt." before the jabatan (SE Kepala BKN 1/SE/I/2021)
+    by_hand = sop_render.render_pdf(_signed(long_sop_xml(8, 4), None, "Plt. Kepala Dinas"), paper=paper)
     assert by_hand.pdf is not None
     with pdfplumber.open(BytesIO(by_hand.pdf)) as pdf:
         assert not any("ditandatangani" in page.extract_text().casefold() for page in pdf.pages)
+        assert "Plt. Kepala Dinas" in pdf.pages[0].extract_text()
         assert "Drs. Budi Santoso" in pdf.pages[0].extract_text()
 
