@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from engine import visibility
 from engine.views import JsonView
-from storage import cases, org, search
+from storage import cases, search
 from storage.errors import InvalidTaskDataError
 
 __all__ = ["LISTS", "STATUSES", "CaseQuery", "CaseRow", "CurrentStep", "lists_for", "page"]
@@ -118,8 +118,8 @@ def page(session: Session, username: str, query: CaseQuery, *, after: str | None
     if query.daftar == "mulai":
         scope = cases.started_by(reach.user_id)
     elif query.daftar == "terlibat":
-        scope = cases.involving(reach.user_id, frozenset(r.id for r in org.roles_of(session, reach.user_id)),
-                                cases.team_ids_of(session, reach.user_id))
+        scope = cases.involving(reach.user_id, reach.role_ids, cases.team_ids_of(session, reach.user_id),
+                                dense=cases.is_dense(session, reach.user_id))
     else:
         scope = cases.units(None if reach.all_units else reach.unit_ids)
     criteria = search.Criteria(

@@ -11,13 +11,17 @@ The JSON API serves the same lists at ``/api/v1/cases`` (``web.api``) through
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -31,7 +35,7 @@ from storage.errors import InvalidTaskDataError
 from web import openapi
 from web.db import transaction
 
-__all__ = ["PAGE", "CaseForm", "bp", "read_query"]
+__all__ = ["PAGE", "CardTexts", "CaseForm", "bp", "card_texts", "read_query"]
 
 bp = Blueprint("cases", __name__)
 PAGE = openapi.CASE_PAGE
@@ -99,4 +103,30 @@ def index() -> ResponseReturnValue:
     args = {k: v for k, v in request.args.items() if k not in ("setelah", "daftar")}
     chosen = form.daftar.data if form.daftar.data in offered else "terlibat"
     return render_template("cases/index.html", form=form, rows=rows, cursor=cursor, problem=problem, args=args,
-                           offered=offered, chosen=chosen), status
+                           offered=offered, chosen=chosen, texts=card_texts()), status
+
+
+@dataclass(frozen=True)
+class CardTexts:
+    """The fixed texts of a page's cards in the reader's language, looked up once per page (a page has 50
+    cards, each Babel lookup costs). The template fills the placeholders with ``|format(...)``;
+    ``late(n)``/``reworked(n)``: the count badges, one lookup per count."""
+
+    now: str
+    due: str
+    overdue: str
+    started: str
+    completed: str
+    claimed: str
+    late: Callable[[int], str]
+    reworked: Callable[[int], str]
+
+
+def card_texts() -> CardTexts:
+    """The :class:`CardTexts` of this request's language."""
+    return CardTexts(
+        now=_("Langkah sekarang:"), due=_("Batas waktu"), overdue=_("Terlambat"),
+        started=_("Dimulai %(waktu)s oleh %(who)s"), completed=_("Selesai %(waktu)s"),
+        claimed=_("sedang dikerjakan oleh %(nama)s"),
+        late=cache(lambda n: ngettext("%(num)d langkah terlambat", "%(num)d langkah terlambat", n)),
+        reworked=cache(lambda n: ngettext("%(num)d kali diperbaiki", "%(num)d kali diperbaiki", n)))
