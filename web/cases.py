@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -69,10 +69,27 @@ def _bound(day: date | None, *, end: bool) -> datetime | None:
     return datetime.combine(day + timedelta(days=1) if end else day, time(0), ZoneInfo(current_user.timezone))
 
 
+_CHOICES: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+
+def _translated(field: SelectField) -> list[tuple[str, str]]:
+    """``field``'s fixed choices with their labels in the reader's language, looked up once per language.
+
+    A lazy label is looked up through Flask-Babel at each use (twice per option
+    when a select renders: 0.1 ms a select).
+    """
+    key = (str(get_locale()), field.name)
+    if key not in _CHOICES:
+        _CHOICES[key] = [(str(value), str(label)) for value, label in field.choices]
+    return _CHOICES[key]
+
+
 def read_query(session: Session, args: MultiDict[str, str]) -> tuple[CaseForm, CaseQuery | None]:
     """The filters of ``args`` as a form (with its errors) and, when valid, the engine's query."""
     form = CaseForm(args)
     offered = cases.lists_for(session, current_user.username)
+    for field in (form.daftar, form.status, form.urut):
+        field.choices = _translated(field)
     form.daftar.choices = [c for c in form.daftar.choices if c[0] in offered]
     form.sop.choices = [("", _("Semua SOP"))] + catalog.latest_names(session)
     if not form.validate():
