@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import cases as engine_cases
 from engine.cases import CaseQuery
+from engine.views import JsonView
 from storage import cases, org
 from storage.errors import InvalidTaskDataError
 from storage.models import HumanTask, ProcessInstance
@@ -173,5 +174,8 @@ def test_late_mark_and_due_time(demo_session: Session, new_instance: NewInstance
         (False, NOW + timedelta(hours=1), False)
     assert (rows[was_late.id].late, rows[was_late.id].late_steps, rows[was_late.id].due_at) == (True, 1, None)
     assert (rows[done.id].late, rows[done.id].steps) == (False, ())
+    for row in rows.values():  # the API's shape: CaseRow.to_json skips asdict's copies, same dict
+        assert row.to_json() == JsonView.to_json(row)
+        assert [s["overdue"] for s in row.to_json()["steps"]] == [s.overdue for s in row.steps]
     late_only, _ = engine_cases.page(demo_session, "camat.contoh", CaseQuery(daftar="unit", late=True), now=NOW)
     assert {r.id for r in late_only} == {overdue.id, was_late.id}
