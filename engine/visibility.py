@@ -41,7 +41,7 @@ from storage import instances as instance_store
 from storage import notifications as notification_store
 from storage import org, search, tasks
 from storage.errors import InstanceNotFound
-from storage.models import UNIT_KINDS
+from storage.models import UNIT_KINDS, Role
 
 __all__ = [
     "HEAD_ROLES", "SECRETARY_ROLES", "Reach", "audits_unit", "can_see_instance", "heads_unit", "overseen_units",
@@ -84,18 +84,22 @@ def heads_unit(session: Session, user_id: int, unit_id: int) -> bool:
     return role_id is not None and role_id in {r.id for r in org.roles_of(session, user_id)}
 
 
-def overseen_units(session: Session, user_id: int) -> frozenset[int]:
-    """Ids of the units whose head or secretary role ``user_id`` holds (rule 2)."""
-    mine = {r.id: r.unit_id for r in org.roles_of(session, user_id)}
+def overseen_units(session: Session, user_id: int, roles: list[Role] | None = None) -> frozenset[int]:
+    """Ids of the units whose head or secretary role ``user_id`` holds (rule 2).
+
+    ``roles``: the user's roles (``org.roles_of``) when the caller has read them already.
+    """
+    mine = {r.id: r.unit_id for r in (org.roles_of(session, user_id) if roles is None else roles)}
     if not mine:
         return frozenset()
-    units = {u.id: u for u in org.list_units(session) if u.id in set(mine.values())}
+    units = {unit_id: org.get_unit(session, unit_id) for unit_id in set(mine.values())}  # identity map: no query
     found = set()
     for unit in units.values():
         for table in (HEAD_ROLES, SECRETARY_ROLES):
             role_id = _first_role(session, unit.id, table.get(unit.kind, ()))
             if role_id is not None and role_id in mine:
                 found.add(unit.id)
+                break  # the head needs no secretary lookup (two queries fewer)
     return frozenset(found)
 
 
@@ -103,12 +107,14 @@ def overseen_units(session: Session, user_id: int) -> frozenset[int]:
 class Reach:
     """What a user reads beyond their lanes: ``all_units`` (an every-unit auditor grant)
     or the ``unit_ids`` read whole (rules 2 and 3); ``audited`` the units (None: all) where
-    the user reads as an auditor, whose reads are recorded."""
+    the user reads as an auditor, whose reads are recorded; ``role_ids`` the roles the
+    user holds (``org.roles_of``), whose lanes' tasks they see (rule 1)."""
 
     user_id: int
     all_units: bool
     unit_ids: frozenset[int]
     audited: frozenset[int] | None
+    role_ids: frozenset[int] = frozenset()
 
     def covers(self, unit_id: int) -> bool:
         """Whether the user reads every instance of ``unit_id``."""
@@ -126,7 +132,8 @@ def reach_of(session: Session, username: str) -> Reach:
 def _reach(session: Session, username: str) -> Reach:
     user = org.get_user_by_username(session, username)
     audited: set[int] | None = set()
-    codes = {u.code: u.id for u in org.list_units(session)}
+    units = org.list_units(session)  # kept: overseen_units finds them in the session's identity map
+    codes = {u.code: u.id for u in units}
     for kind, unit_code in grant_store.grants_of(session, user.id):
         if kind != "auditor":
             continue
@@ -136,7 +143,9 @@ def _reach(session: Session, username: str) -> Reach:
         assert audited is not None
         audited.add(codes[unit_code])
     frozen = None if audited is None else frozenset(audited)
-    return Reach(user.id, audited is None, overseen_units(session, user.id) | (frozen or frozenset()), frozen)
+    roles = org.roles_of(session, user.id)
+    return Reach(user.id, audited is None, overseen_units(session, user.id, roles) | (frozen or frozenset()), frozen,
+                 frozenset(r.id for r in roles))
 
 
 def audits_unit(reach: Reach, unit_id: int) -> bool:
@@ -197,6 +206,5 @@ def visible_instances_filter(session: Session, username: str) -> ColumnElement[b
     if reach.all_units:
         return search.visible_clause(user_id=reach.user_id, all_units=True, unit_ids=frozenset(),
                                      role_ids=frozenset())
-    role_ids = frozenset(r.id for r in org.roles_of(session, reach.user_id))
     return search.visible_clause(user_id=reach.user_id, all_units=reach.all_units, unit_ids=reach.unit_ids,
-                                 role_ids=role_ids)
+                                 role_ids=reach.role_ids)

@@ -11,11 +11,15 @@ The JSON API serves the same lists at ``/api/v1/cases`` (``web.api``) through
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -31,7 +35,7 @@ from storage.errors import InvalidTaskDataError
 from web import openapi
 from web.db import transaction
 
-__all__ = ["PAGE", "CaseForm", "bp", "read_query"]
+__all__ = ["PAGE", "CardTexts", "CaseForm", "bp", "card_texts", "read_query"]
 
 bp = Blueprint("cases", __name__)
 PAGE = openapi.CASE_PAGE
@@ -65,10 +69,27 @@ def _bound(day: date | None, *, end: bool) -> datetime | None:
     return datetime.combine(day + timedelta(days=1) if end else day, time(0), ZoneInfo(current_user.timezone))
 
 
+_CHOICES: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+
+def _translated(field: SelectField) -> list[tuple[str, str]]:
+    """``field``'s fixed choices with their labels in the reader's language, looked up once per language.
+
+    A lazy label is looked up through Flask-Babel at each use (twice per option
+    when a select renders: 0.1 ms a select).
+    """
+    key = (str(get_locale()), field.name)
+    if key not in _CHOICES:
+        _CHOICES[key] = [(str(value), str(label)) for value, label in field.choices]
+    return _CHOICES[key]
+
+
 def read_query(session: Session, args: MultiDict[str, str]) -> tuple[CaseForm, CaseQuery | None]:
     """The filters of ``args`` as a form (with its errors) and, when valid, the engine's query."""
     form = CaseForm(args)
     offered = cases.lists_for(session, current_user.username)
+    for field in (form.daftar, form.status, form.urut):
+        field.choices = _translated(field)
     form.daftar.choices = [c for c in form.daftar.choices if c[0] in offered]
     form.sop.choices = [("", _("Semua SOP"))] + catalog.latest_names(session)
     if not form.validate():
@@ -99,4 +120,30 @@ def index() -> ResponseReturnValue:
     args = {k: v for k, v in request.args.items() if k not in ("setelah", "daftar")}
     chosen = form.daftar.data if form.daftar.data in offered else "terlibat"
     return render_template("cases/index.html", form=form, rows=rows, cursor=cursor, problem=problem, args=args,
-                           offered=offered, chosen=chosen), status
+                           offered=offered, chosen=chosen, texts=card_texts()), status
+
+
+@dataclass(frozen=True)
+class CardTexts:
+    """The fixed texts of a page's cards in the reader's language, looked up once per page (a page has 50
+    cards, each Babel lookup costs). The template fills the placeholders with ``|format(...)``;
+    ``late(n)``/``reworked(n)``: the count badges, one lookup per count."""
+
+    now: str
+    due: str
+    overdue: str
+    started: str
+    completed: str
+    claimed: str
+    late: Callable[[int], str]
+    reworked: Callable[[int], str]
+
+
+def card_texts() -> CardTexts:
+    """The :class:`CardTexts` of this request's language."""
+    return CardTexts(
+        now=_("Langkah sekarang:"), due=_("Batas waktu"), overdue=_("Terlambat"),
+        started=_("Dimulai %(waktu)s oleh %(who)s"), completed=_("Selesai %(waktu)s"),
+        claimed=_("sedang dikerjakan oleh %(nama)s"),
+        late=cache(lambda n: ngettext("%(num)d langkah terlambat", "%(num)d langkah terlambat", n)),
+        reworked=cache(lambda n: ngettext("%(num)d kali diperbaiki", "%(num)d kali diperbaiki", n)))

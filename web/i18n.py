@@ -49,7 +49,7 @@ def _zone_of(unit_code: str | None) -> str:
     if unit_code not in zones:
         with transaction() as db_session:
             zones.update(unit_timezones(db_session))
-    return zones.get(unit_code, _timezone())
+    return zones.get(unit_code) or _timezone()  # not zones.get(code, _timezone()): that reads current_user each time
 
 
 def local_datetime(moment: datetime | None, unit_code: str | None = None) -> str:

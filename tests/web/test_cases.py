@@ -36,7 +36,8 @@ def contract(client: FlaskClient) -> Contract:
     return Contract(client.get("/api/v1/openapi.json").get_json())
 
 
-def test_lists_offer_the_unit_list_only_to_heads(client: FlaskClient, auth: AuthActions, database: Database) -> None:
+def test_lists_offer_the_unit_list_only_to_heads(client: FlaskClient, auth: AuthActions, database: Database,
+                                                 form_post: FormPost) -> None:
     _start(database, "Laporan Kinerja Triwulan III 2026")
     _start(database, "Rencana Aksi 2027", username="tim2.kecamatan")
     auth.login("camat.contoh")
@@ -47,6 +48,13 @@ def test_lists_offer_the_unit_list_only_to_heads(client: FlaskClient, auth: Auth
     assert client.get("/proses?daftar=unit&urut=judul").get_data(as_text=True).index("Laporan") < \
         client.get("/proses?daftar=unit&urut=judul").get_data(as_text=True).index("Rencana")
     assert "Laporan Kinerja" not in client.get("/proses?daftar=unit&status=selesai").get_data(as_text=True)
+    assert "Langkah sekarang:" in page and "Terbaru dimulai" in page and 'data-late' not in page
+    form_post(client, "/bahasa", {"lang": "en"}, page="/proses")  # texts looked up once per page and language
+    english = client.get("/proses?daftar=unit&teks=triwulan").get_data(as_text=True)
+    assert "Current step:" in english and "Newest started" in english and "Started " in english
+    assert "Terbaru dimulai" not in english and "Langkah sekarang" not in english
+    form_post(client, "/bahasa", {"lang": "id"}, page="/proses")
+    assert "Terbaru dimulai" in client.get("/proses?daftar=unit").get_data(as_text=True)
     auth.logout()
     auth.login("staf1.kecamatan")
     page = client.get("/proses").get_data(as_text=True)
