@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import HumanTask, ProcessInstance, RoleMember, TeamMember, User
+from storage import org
+from storage.models import HumanTask, ProcessInstance, TeamMember, User
 
 __all__ = ["DENSE", "ReadyStep", "involving", "is_dense", "ready_steps", "started_by", "team_ids_of", "units"]
 
@@ -97,20 +98,24 @@ def ready_steps(session: Session, instance_ids: Iterable[int]) -> dict[int, list
     """The ready steps of each of ``instance_ids`` (oldest first), with who holds them, by full name.
 
     One statement (``ix_human_task_instance_state``): each ready step joined to
-    its claimer and to the members of its role (a role lane) or team (a team
-    lane), a row per holder.
+    its claimer and to who holds its lane by the one rule of ``storage.org``
+    (:func:`storage.org.holdings_select` for a role lane: dated memberships,
+    Plh/Plt designations; the active members of a team lane), a row per holder.
     """
     ids = sorted(set(instance_ids))
     if not ids:
         return {}
     h = HumanTask
     holder, claimer = aliased(User), aliased(User)
+    role_ids = select(h.role_id).where(h.instance_id.in_(ids), h.state == "ready", h.team_id.is_(None))
+    held = org.holdings_select(role_ids=role_ids).subquery()
     rows = session.execute(
         select(h.instance_id, h.id, h.name, h.lane_name, h.due_at, claimer.full_name, holder.full_name)
         .outerjoin(claimer, claimer.id == h.assignee_id)
-        .outerjoin(RoleMember, and_(h.team_id.is_(None), RoleMember.role_id == h.role_id))
+        .outerjoin(held, and_(h.team_id.is_(None), held.c.role_id == h.role_id))
         .outerjoin(TeamMember, TeamMember.team_id == h.team_id)
-        .outerjoin(holder, holder.id == func.coalesce(TeamMember.user_id, RoleMember.user_id))
+        .outerjoin(holder, and_(holder.id == func.coalesce(TeamMember.user_id, held.c.user_id),
+                                holder.active.is_(True)))
         .where(h.instance_id.in_(ids), h.state == "ready")
         .order_by(h.ready_at, h.id, holder.full_name)).all()
     found: dict[int, list[ReadyStep]] = {}

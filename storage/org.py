@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, CompoundSelect, case, delete, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, case, delete, or_, select, union
 from sqlalchemy.orm import Session
 
 from storage.errors import InvalidTaskDataError, UnitNotFound, UserNotFound
@@ -33,6 +34,7 @@ __all__ = [
     "INDONESIAN_ZONES",
     "acting_role_ids",
     "acting_roles_select",
+    "holdings_select",
     "create_team",
     "local_day",
     "get_unit",
@@ -121,30 +123,50 @@ def _day_in_unit_zone(moment: datetime) -> ColumnElement[date]:
     return case(*whens, else_=local_day(moment, "UTC"))
 
 
-def acting_roles_select(user_id: int, at: datetime | None = None) -> CompoundSelect:
-    """SQL selecting the ids of the roles ``user_id`` holds at ``at`` (default now) by the module's rule.
+def holdings_select(at: datetime | None = None, *, user_id: int | None = None,
+                    role_ids: Iterable[int] | Select[Any] | None = None) -> CompoundSelect:
+    """SQL selecting ``(role_id, user_id)`` of who holds which role at ``at`` (default now): the module's rule.
 
-    One statement (memberships whose days cover ``at`` in the role's unit zone,
-    UNION the designations in range), so the inbox stays one query.
+    A row for each active user's membership whose days cover ``at`` in the
+    role's unit zone, UNION each active user's Plh/Plt designation in range
+    (UU 30/2014 Pasal 14; SE Kepala BKN 1/SE/I/2021). Narrowed to one user
+    (``user_id``) or to some roles (``role_ids``: ids, or a select of them) so callers stay one statement:
+    the inbox (:func:`acting_roles_select`), :func:`users_with_role` and the
+    Proses list's holders (``storage.cases``) all read this one rule.
     """
     moment = at or utcnow()
     day = _day_in_unit_zone(moment)
     members = (
-        select(RoleMember.role_id)
+        select(RoleMember.role_id.label("role_id"), RoleMember.user_id.label("user_id"))
         .join(Role, Role.id == RoleMember.role_id)
         .join(Unit, Unit.id == Role.unit_id)
         .join(User, User.id == RoleMember.user_id)
-        .where(RoleMember.user_id == user_id, User.active.is_(True),
+        .where(User.active.is_(True),
                or_(RoleMember.start_date.is_(None), RoleMember.start_date <= day),
                or_(RoleMember.end_date.is_(None), RoleMember.end_date >= day))
     )
     designated = (
-        select(Designation.role_id)
+        select(Designation.role_id.label("role_id"), Designation.user_id.label("user_id"))
         .join(User, User.id == Designation.user_id)
-        .where(Designation.user_id == user_id, User.active.is_(True),
-               Designation.starts_at <= moment, Designation.ends_at > moment)
+        .where(User.active.is_(True), Designation.starts_at <= moment, Designation.ends_at > moment)
     )
+    if user_id is not None:
+        members = members.where(RoleMember.user_id == user_id)
+        designated = designated.where(Designation.user_id == user_id)
+    if role_ids is not None:
+        ids = role_ids if isinstance(role_ids, Select) else sorted(set(role_ids))
+        members = members.where(RoleMember.role_id.in_(ids))
+        designated = designated.where(Designation.role_id.in_(ids))
     return union(members, designated)
+
+
+def acting_roles_select(user_id: int, at: datetime | None = None) -> Select[tuple[int]]:
+    """SQL selecting the ids of the roles ``user_id`` holds at ``at`` (default now) by :func:`holdings_select`.
+
+    One statement, so the inbox stays one query.
+    """
+    held = holdings_select(at, user_id=user_id).subquery()
+    return select(held.c.role_id)
 
 
 def acting_role_ids(session: Session, user_id: int, at: datetime | None = None) -> set[int]:
@@ -216,23 +238,9 @@ def lane_names(session: Session, unit_id: int) -> frozenset[str]:
 
 
 def users_with_role(session: Session, role_id: int, at: datetime | None = None) -> list[User]:
-    """Return the users holding ``role_id`` at ``at`` (default now) by the module's rule, ordered by username."""
-    moment = at or utcnow()
-    role = session.get(Role, role_id)
-    if role is None:
-        return []
-    day = local_day(moment, get_unit(session, role.unit_id).timezone)
-    members = session.execute(
-        select(User, RoleMember).join(RoleMember, RoleMember.user_id == User.id)
-        .where(RoleMember.role_id == role_id, User.active.is_(True))
-    ).all()
-    found = {u.id: u for u, m in members if _covers(m, day)}
-    designated = session.scalars(
-        select(User).join(Designation, Designation.user_id == User.id)
-        .where(Designation.role_id == role_id, Designation.starts_at <= moment, Designation.ends_at > moment,
-               User.active.is_(True)))
-    found.update((u.id, u) for u in designated)
-    return sorted(found.values(), key=lambda u: u.username)
+    """Return the users holding ``role_id`` at ``at`` (default now) by :func:`holdings_select`, ordered by username."""
+    held = holdings_select(at, role_ids=[role_id]).subquery()
+    return list(session.scalars(select(User).where(User.id.in_(select(held.c.user_id))).order_by(User.username)))
 
 
 def lane_holders(session: Session, *, team_id: int | None, role_id: int | None,

@@ -179,3 +179,31 @@ def test_late_mark_and_due_time(demo_session: Session, new_instance: NewInstance
         assert [s["overdue"] for s in row.to_json()["steps"]] == [s.overdue for s in row.steps]
     late_only, _ = engine_cases.page(demo_session, "camat.contoh", CaseQuery(daftar="unit", late=True), now=NOW)
     assert {r.id for r in late_only} == {overdue.id, was_late.id}
+
+
+def test_current_steps_holders_follow_the_one_holder_rule(demo_session: Session, new_instance: NewInstance,
+                                                          task: Task) -> None:
+    """Holders shown in Proses are :func:`storage.org.lane_holders`: ended memberships out, a Plh in, inactive out."""
+    from storage.models import Designation, RoleMember
+
+    (instance,) = _instances(demo_session, new_instance, [("Satu", NOW - timedelta(days=1))])
+    staf = task(instance, "Staf")
+    camat = task(instance, "Camat")
+    staf2 = org.get_user_by_username(demo_session, "staf2.kecamatan")
+    member = demo_session.scalars(select(RoleMember).where(RoleMember.user_id == staf2.id,
+                                                           RoleMember.role_id == staf.role_id)).one()
+    member.end_date = (datetime.now(UTC) - timedelta(days=3)).date()  # left the jabatan three days ago
+    org.get_user_by_username(demo_session, "staf1.kecamatan").active = False
+    today = datetime.now(UTC)
+    demo_session.add(Designation(role_id=camat.role_id, user_id=_uid(demo_session, "sekretaris.kecamatan"), kind="plh",
+                                 start_date=today.date(), end_date=today.date(), starts_at=today - timedelta(hours=1),
+                                 ends_at=today + timedelta(hours=1), designated_by_id=_uid(demo_session, "camat.contoh"),
+                                 reason="Cuti"))
+    demo_session.flush()
+    found = {s.task_id: s.holders for s in cases.ready_steps(demo_session, [instance.id])[instance.id]}
+    for step in (staf, camat):
+        expected = org.lane_holders(demo_session, team_id=None, role_id=step.role_id)
+        assert found[step.id] == tuple(sorted(u.full_name for u in expected))
+    assert found[staf.id] == ()
+    assert org.get_user_by_username(demo_session, "sekretaris.kecamatan").full_name in found[camat.id]
+    assert org.get_user_by_username(demo_session, "camat.contoh").full_name in found[camat.id]
