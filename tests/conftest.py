@@ -16,6 +16,13 @@ afterwards, so runs never see each other's rows).
                          several connections (concurrency)
 - ``new_instance``       stores a process definition and a running instance
 - ``race``               runs two transactions in two threads that meet before writing
+
+Password hashes (every test, in this process): ``web.accounts`` hashes with Argon2id at
+RFC 9106's low-memory parameters (t=3, 64 MiB, p=4: ~0.1 s a hash or a check). The tests
+first check that those are the parameters, then swap in Argon2id with the cheapest ones
+(t=1, 8 KiB, p=1) so that the 44 demo passwords of every template and every login cost
+microseconds. A hash keeps its own parameters, so checks work either way. Subprocesses
+(``alur init`` in the CLI and gunicorn tests) still hash with the real parameters.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, Type
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +50,26 @@ from storage.migrate import upgrade
 from storage.models import ProcessInstance
 
 POSTGRES_URL_ENV = "ALUR_TEST_POSTGRES_URL"
+
+
+# --- passwords: cheap Argon2id in tests ---------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2id with the cheapest parameters for the test session (see the module docstring)."""
+    from web import accounts  # web's hasher; storage and engine tests never hash
+
+    real = accounts._hasher
+    assert (real.type, real.time_cost, real.memory_cost, real.parallelism) == (Type.ID, 3, 65536, 4), \
+        "web.accounts no longer hashes with Argon2id at RFC 9106's low-memory parameters"
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.ID)
+    accounts._dummy_hash.cache_clear()
+    try:
+        yield
+    finally:
+        accounts._hasher = real
+        accounts._dummy_hash.cache_clear()
 
 
 # --- storage: databases -------------------------------------------------------
