@@ -40,7 +40,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "make_session_factory"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "hold", "make_engine", "make_session_factory"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _SQLITE_BEGIN_BEFORE = frozenset(
@@ -68,6 +68,18 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     Callers own the transaction: ``with factory.begin() as session: ...``.
     """
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def hold(session: Session, key: tuple[type, object], obj: object) -> None:
+    """Keep ``obj`` (loaded under ``key``: its class and primary key) in ``session`` until the session ends.
+
+    SQLAlchemy's identity map holds objects weakly: a row read by id, turned into
+    a view and dropped is read again by the next ``session.get`` of the same id.
+    Held objects stay in the identity map, so a request that asks for one task,
+    instance, user or unit several times reads it once. They are what
+    ``session.get`` would return anyway (expired on rollback as usual).
+    """
+    session.info.setdefault("alur.held", {})[key] = obj
 
 
 def _normalize_url(url: str) -> URL:

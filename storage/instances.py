@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from storage.db import hold
 from storage.errors import InstanceNotFound, StaleInstanceError
 from storage.models import INSTANCE_STATUSES, ProcessInstance, utcnow
 
@@ -70,6 +71,7 @@ def get(session: Session, instance_id: int) -> ProcessInstance:
     )
     if instance is None:
         raise InstanceNotFound(instance_id)
+    hold(session, (ProcessInstance, instance_id), instance)  # read once per transaction
     return instance
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from storage import org
+from storage.db import hold
 from storage.errors import TaskAlreadyCompleted, TaskNotFound
 from storage.models import HumanTask, ProcessDefinition, ProcessInstance, TeamMember
 
@@ -98,6 +99,7 @@ def get(session: Session, task_id: str) -> HumanTask:
     task = session.get(HumanTask, task_id)
     if task is None:
         raise TaskNotFound(task_id)
+    hold(session, (HumanTask, task_id), task)  # read once per transaction however often it is asked for
     return task
 
 
