@@ -177,10 +177,8 @@ def acting_designation(session: Session, role_id: int, user_id: int,
 
 def roles_of(session: Session, user_id: int, at: datetime | None = None) -> list[Role]:
     """Return the roles ``user_id`` holds at ``at`` (default now; in any unit), ordered by unit id then name."""
-    ids = acting_role_ids(session, user_id, at)
-    if not ids:
-        return []
-    return list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.unit_id, Role.name)))
+    held = acting_roles_select(user_id, at)  # one query (every page asks: the login's units)
+    return list(session.scalars(select(Role).where(Role.id.in_(held)).order_by(Role.unit_id, Role.name)))
 
 
 def normalize_role_name(name: str) -> str:
