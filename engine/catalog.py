@@ -111,5 +111,16 @@ def latest_names(session: Session) -> list[tuple[str, str]]:
 
 
 def list_latest(session: Session) -> list[Definition]:
-    """The newest version of every deployed process, ordered by process id."""
-    return [get_definition(session, row.id) for row in definitions.list_latest(session)]
+    """The newest version of every deployed process, ordered by process id.
+
+    One query: the rows carry their content hash, so a cached definition needs no
+    further lookup (:func:`get_definition` checks the hash by id otherwise).
+    """
+    seen: dict[int, Definition] = session.info.setdefault("alur.definitions", {})
+    found = []
+    for row in definitions.list_latest(session):
+        cached = seen.get(row.id) or _cache.get((row.id, row.sha256))
+        if cached is not None:
+            seen[row.id] = cached
+        found.append(cached if cached is not None else get_definition(session, row.id))
+    return found

@@ -51,7 +51,8 @@ from storage.models import HumanTask, ProcessInstance, Role, Unit
 
 __all__ = [
     "KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "fire_timers", "get_instance", "get_task",
-    "history_of", "inbox", "inbox_count", "start_instance", "starters", "step_of_task", "unheld_ready_tasks",
+    "history_of", "inbox", "inbox_count", "may_complete", "ready_task_ids", "start_instance", "starters",
+    "step_of_task", "unheld_ready_tasks",
 ]
 
 KEPUTUSAN = ("setuju", "tidak")
@@ -178,7 +179,8 @@ def complete_task(
     task_data, team_ids = _checked_input(session, human, step, row.unit_id,
                                          keputusan=keputusan, catatan=catatan, team=team)
     spiff_task.data.update(task_data)
-    previously_ready = {t.id for t in tasks.ready_for_instance(session, row.id)}
+    ready_rows = tasks.ready_for_instance(session, row.id)
+    previously_ready = {t.id for t in ready_rows}
     active_before = _active_subprocesses(workflow)
 
     def run() -> None:
@@ -203,7 +205,7 @@ def complete_task(
                        human_task_id=task_id, element_id=human.element_id, process_id=human.process_id,
                        data={"lane": step.forms_team, "team_id": formed.id, "members": sorted(team or [])})
     _audit_subprocesses(session, row.id, active_before, _active_subprocesses(workflow), at, user.id)
-    _sync_tasks(session, row, workflow, definitions, at, previously_ready=previously_ready - {task_id})
+    added = _sync_tasks(session, row, workflow, definitions, at, previously_ready=previously_ready - {task_id})
     done = workflow.is_completed()
     due = _due_timers(session, workflow, row.unit_id, definitions)
     instances.save_state(session, row.id, expected_version=row.lock_version,
@@ -213,8 +215,10 @@ def complete_task(
     if done:
         history.append(session, instance_id=row.id, kind="instance_completed", occurred_at=at,
                        actor_id=user.id, process_id=_root_process_id(definitions, row))
-    session.refresh(row)
-    return _instance_view(session, row)
+    # the ready tasks now, from the rows at hand (mark_completed/mark_cancelled updated them, save_state
+    # the instance row): no second read of what this transaction just wrote
+    still_ready = [h for h in ready_rows if h.state == "ready"] + added
+    return _instance_view(session, row, sorted(still_ready, key=lambda h: (h.ready_at, h.id)))
 
 
 def _run_engine(step: Callable[[], None], where: str) -> None:
@@ -377,6 +381,11 @@ def _unheld_first_steps(session: Session, unit_id: int, root: Definition, called
     return sorted(set(missing))
 
 
+def ready_task_ids(session: Session, instance_id: int) -> list[str]:
+    """Ids of the instance's ready tasks, oldest first (one query; no view is built)."""
+    return [h.id for h in tasks.ready_for_instance(session, instance_id)]
+
+
 def unheld_ready_tasks(session: Session, instance_id: int, now: datetime | None = None) -> list[TaskView]:
     """Ready tasks of an instance that nobody may complete at ``now``: no holder of the jabatan, or an empty team."""
     at = _now(now)
@@ -533,7 +542,8 @@ def _task_view(session: Session, human: HumanTask, title: str | None = None,
     )
 
 
-def _instance_view(session: Session, row: ProcessInstance) -> InstanceView:
+def _instance_view(session: Session, row: ProcessInstance, ready: Sequence[HumanTask] | None = None) -> InstanceView:
+    """The view of ``row``; ``ready`` its ready tasks in ``ready_for_instance`` order when the caller has them."""
     definition = get_definition(session, row.definition_id)
     unit = org.get_unit(session, row.unit_id)
     return InstanceView(
@@ -541,7 +551,7 @@ def _instance_view(session: Session, row: ProcessInstance) -> InstanceView:
         version=definition.version, unit_code=unit.code,
         status=row.status, started_at=row.started_at, completed_at=row.completed_at,
         ready_tasks=tuple(_task_view(session, h, row.title, unit.code)
-                          for h in tasks.ready_for_instance(session, row.id)),
+                          for h in (tasks.ready_for_instance(session, row.id) if ready is None else ready)),
     )
 
 
@@ -625,6 +635,17 @@ def candidates(session: Session, task_id: str, now: datetime | None = None) -> l
     if human.role_id is None:
         return []
     return sorted(u.username for u in org.users_with_role(session, human.role_id, now))
+
+
+def may_complete(session: Session, task_id: str, username: str, now: datetime | None = None) -> bool:
+    """Whether ``username`` holds the lane of task ``task_id`` at ``now``: is one of its :func:`candidates`.
+
+    The rule :func:`complete_task` checks (a role the user holds by ``storage.org``'s
+    rule, or membership of the task's team), asked without listing every holder.
+    Raises ``TaskNotFound`` and ``UserNotFound``.
+    """
+    human = tasks.get(session, task_id)
+    return _can_perform(session, org.get_user_by_username(session, username).id, human, _now(now))
 
 
 def starters(session: Session, process_id: str, unit_code: str) -> list[str]:

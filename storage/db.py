@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "make_engine", "make_session_factory", "sync_loaded"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "hold", "make_engine", "make_session_factory", "sync_loaded"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _SQLITE_BEGIN_BEFORE = frozenset(
@@ -87,6 +87,18 @@ def sync_loaded(session: Session, model: type[Any], ids: Iterable[object], value
         if loaded is not None:
             for name, value in values.items():
                 set_committed_value(loaded, name, value)
+
+
+def hold(session: Session, key: tuple[type, object], obj: object) -> None:
+    """Keep ``obj`` (loaded under ``key``: its class and primary key) in ``session`` until the session ends.
+
+    SQLAlchemy's identity map holds objects weakly: a row read by id, turned into
+    a view and dropped is read again by the next ``session.get`` of the same id.
+    Held objects stay in the identity map, so a request that asks for one task,
+    instance, user or unit several times reads it once. They are what
+    ``session.get`` would return anyway (expired on rollback as usual).
+    """
+    session.info.setdefault("alur.held", {})[key] = obj
 
 
 def _normalize_url(url: str) -> URL:

@@ -17,7 +17,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.util import identity_key
 
-from storage.db import sync_loaded
+from storage.db import hold, sync_loaded
 from storage.errors import InstanceNotFound, StaleInstanceError
 from storage.models import INSTANCE_STATUSES, ProcessInstance, utcnow
 
@@ -70,6 +70,7 @@ def get(session: Session, instance_id: int) -> ProcessInstance:
     )
     if instance is None:
         raise InstanceNotFound(instance_id)
+    hold(session, (ProcessInstance, instance_id), instance)  # read once per transaction
     return instance
 
 

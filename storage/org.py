@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, CompoundSelect, Select, case, delete, or_, select, union
 from sqlalchemy.orm import Session
 
+from storage.db import hold
 from storage.errors import InvalidTaskDataError, UnitNotFound, UserNotFound
 from storage.models import Designation, Role, RoleAlias, RoleMember, Team, TeamMember, Unit, User, utcnow
 
@@ -59,6 +60,7 @@ def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise UserNotFound(user_id)
+    hold(session, (User, user_id), user)  # read once per transaction
     return user
 
 
@@ -87,6 +89,7 @@ def get_unit(session: Session, unit_id: int) -> Unit:
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise UnitNotFound(unit_id)
+    hold(session, (Unit, unit_id), unit)  # read once per transaction
     return unit
 
 
@@ -181,23 +184,24 @@ def acting_designation(session: Session, role_id: int, user_id: int,
     None also when the user holds the role as its official (a membership covering the day).
     """
     moment = at or utcnow()
+    designation = session.scalar(  # first: most completions have none, and then nothing else is read
+        select(Designation).where(Designation.role_id == role_id, Designation.user_id == user_id,
+                                  Designation.starts_at <= moment, Designation.ends_at > moment))
+    if designation is None:
+        return None
     member = session.get(RoleMember, (user_id, role_id))
     if member is not None:
         role = session.get(Role, role_id)
         unit = session.get(Unit, role.unit_id) if role is not None else None
         if unit is not None and _covers(member, local_day(moment, unit.timezone)):
             return None
-    return session.scalar(
-        select(Designation).where(Designation.role_id == role_id, Designation.user_id == user_id,
-                                  Designation.starts_at <= moment, Designation.ends_at > moment))
+    return designation
 
 
 def roles_of(session: Session, user_id: int, at: datetime | None = None) -> list[Role]:
     """Return the roles ``user_id`` holds at ``at`` (default now; in any unit), ordered by unit id then name."""
-    ids = acting_role_ids(session, user_id, at)
-    if not ids:
-        return []
-    return list(session.scalars(select(Role).where(Role.id.in_(ids)).order_by(Role.unit_id, Role.name)))
+    held = acting_roles_select(user_id, at)  # one query (every page asks: the login's units)
+    return list(session.scalars(select(Role).where(Role.id.in_(held)).order_by(Role.unit_id, Role.name)))
 
 
 def normalize_role_name(name: str) -> str:

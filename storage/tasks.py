@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, Select, func, literal_column, select, union
 from sqlalchemy.orm import Session
 
 from storage import org
-from storage.db import sync_loaded
+from storage.db import hold, sync_loaded
 from storage.errors import TaskAlreadyCompleted, TaskNotFound
 from storage.models import HumanTask, ProcessDefinition, ProcessInstance, TeamMember
 
@@ -97,6 +97,7 @@ def get(session: Session, task_id: str) -> HumanTask:
     task = session.get(HumanTask, task_id)
     if task is None:
         raise TaskNotFound(task_id)
+    hold(session, (HumanTask, task_id), task)  # read once per transaction however often it is asked for
     return task
 
 

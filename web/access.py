@@ -41,8 +41,15 @@ def refuse(account: Account, what: str, key: object) -> NoReturn:
 
 
 def may_act(session: Session, account: Account, task_id: str) -> bool:
-    """Whether ``account`` holds the lane of task ``task_id`` (may complete it while it is ready)."""
-    return account.username in instances.candidates(session, task_id, now())
+    """Whether ``account`` holds the lane of task ``task_id`` (may complete it while it is ready).
+
+    The engine's rule (``engine.instances.may_complete``), asked once per transaction and task.
+    Raises ``TaskNotFound``.
+    """
+    known: dict[tuple[int, str], bool] = session.info.setdefault("alur.may_act", {})
+    if (account.id, task_id) not in known:
+        known[account.id, task_id] = instances.may_complete(session, task_id, account.username, now())
+    return known[account.id, task_id]
 
 
 def require_task(session: Session, account: Account, task_id: str) -> TaskView:

@@ -34,7 +34,7 @@ from wtforms.validators import InputRequired, Length
 
 from engine import logins
 from web.accounts import Account, authenticate, load_account, log_in
-from web.db import transaction
+from web.db import request_session, transaction
 
 __all__ = ["LoginForm", "bp", "client_address", "init_app", "login_manager", "now", "retry_after", "safe_next",
            "wait_message"]
@@ -67,8 +67,8 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(login_id: str) -> Account | None:
-    with transaction() as db_session:
-        return load_account(db_session, login_id, now())
+    # read in the request's own transaction (web.db): no transaction of its own
+    return load_account(request_session(), login_id, now())
 
 
 def now() -> datetime:

@@ -12,18 +12,27 @@ shown as a list of cards (``static/alur.css``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template, request, send_from_directory
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from babel.support import NullTranslations
+from flask import Blueprint, Flask, g, render_template, request, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations, gettext, ngettext
 from flask_login import current_user, login_required
+from sqlalchemy.orm import Session
 
 from engine import catalog, followups, instances, lanes, notifications, time_left
 from engine.calendar import DEFAULT_OFFICE_HOURS
+from engine.views import TaskView
 from storage.tasks import INBOX_ORDERS
 from web.auth import now
 from web.db import transaction
+from web.i18n import datetime_formatter, since_formatter
 
-__all__ = ["ORDERS", "bp", "init_app", "working_time_left"]
+__all__ = ["ORDERS", "InboxRow", "bp", "init_app", "nav_counts", "working_time_left"]
 
 bp = Blueprint("inbox", __name__)
 ORDERS = tuple(INBOX_ORDERS)
@@ -39,13 +48,35 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["sisa_kerja"] = working_time_left
 
 
+_NAV = "_alur_nav_counts"  # g: the navigation's counts, when the view read them in its own transaction
+
+
 def _nav_count() -> dict[str, int | None]:
-    """The navigation's counts — ready tasks and unread notifications — read in one transaction."""
+    """The navigation's counts — ready tasks and unread notifications — read in one transaction.
+
+    A view that already read them (:func:`nav_counts`) is not asked again.
+    """
     if not current_user.is_authenticated:
         return {"nav_inbox_count": None, "nav_unread_count": None}
+    known: dict[str, int | None] | None = g.get(_NAV)
+    if known is not None:
+        return known
     with transaction() as session:
-        return {"nav_inbox_count": instances.inbox_count(session, current_user.username, now=now()),
-                "nav_unread_count": notifications.unread_count(session, current_user.username)}
+        return nav_counts(session)
+
+
+def nav_counts(session: Session, *, inbox_count: int | None = None) -> dict[str, int | None]:
+    """Read the navigation's counts in the view's transaction, for the page it renders next.
+
+    ``inbox_count`` is the user's whole inbox count when the view has it already.
+    Call it after the view's last change, so the counts are those of the page.
+    """
+    counts: dict[str, int | None] = {
+        "nav_inbox_count": inbox_count if inbox_count is not None
+        else instances.inbox_count(session, current_user.username, now=now()),
+        "nav_unread_count": notifications.unread_count(session, current_user.username)}
+    setattr(g, _NAV, counts)
+    return counts
 
 
 def working_time_left(minutes: int | None) -> str:
@@ -54,6 +85,10 @@ def working_time_left(minutes: int | None) -> str:
     Whole working days (of the default 7.5-hour day) from a day on, whole hours
     from an hour on, minutes below; rounded down.
     """
+    return _time_left_text(minutes, gettext, ngettext)
+
+
+def _time_left_text(minutes: int | None, gettext: Callable[..., str], ngettext: Callable[..., str]) -> str:
     if minutes is None:
         return ""
     amount = abs(minutes)
@@ -68,6 +103,66 @@ def working_time_left(minutes: int | None) -> str:
     if minutes < 0:
         return gettext("lewat %(span)s", span=span)
     return gettext("sisa %(span)s", span=span)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One task as the inbox page shows it, its texts formatted in Python once per page.
+
+    ``since`` and ``due`` are local times ("5 Mar 2026, 08.30 WIT", ``due`` "" without
+    a due time), ``waited`` how long ago it became ready ("3 jam lalu"), ``left`` the working
+    time left in words ("" without a due time), ``late`` whether that is past, ``overdue``
+    whether the due time has passed, ``escalated`` whether a superior was told,
+    ``claimed_at`` when a colleague claimed it ("" when nobody did), ``task_url`` and
+    ``instance_url`` its links. (An inbox page has up to 100 rows: formatting through
+    Jinja filters and macros row by row cost more than the database.)
+    """
+
+    task: TaskView
+    task_url: str
+    instance_url: str
+    since: str
+    waited: str
+    due: str
+    overdue: bool
+    left: str
+    late: bool
+    escalated: bool
+    claimed_at: str
+
+
+def _url_prefix(endpoint: str, name: str, sample: Any) -> str:
+    """The URL of ``endpoint`` up to its last argument ``name`` (built once, then joined per row)."""
+    url = url_for(endpoint, **{name: sample})
+    assert url.endswith(str(sample)), url
+    return url[: -len(str(sample))]
+
+
+def inbox_rows(tasks: list[TaskView], left: Mapping[str, int], escalated: set[str]) -> list[InboxRow]:
+    """The rows of the inbox page for ``tasks`` (see :class:`InboxRow`), in the reader's language."""
+    if not tasks:
+        return []
+    moment, since = datetime_formatter(), since_formatter()
+    translations = get_translations() or NullTranslations()
+
+    def gettext(message: str, **values: Any) -> str:  # flask_babel's, with the translations looked up once
+        return translations.ugettext(message) % values
+
+    def ngettext(singular: str, plural: str, num: int) -> str:
+        return translations.ungettext(singular, plural, num) % {"num": num}
+
+    task_url = _url_prefix("tasks.show", "task_id", "00000000-0000-0000-0000-000000000000")
+    instance_url = _url_prefix("instances.show", "instance_id", 1)
+    at = datetime.now(UTC)
+    return [InboxRow(
+        task=t, task_url=task_url + t.id, instance_url=f"{instance_url}{t.instance_id}",
+        since=moment(t.ready_at, t.unit_code), waited=gettext("%(lama)s lalu", lama=since(t.ready_at)),
+        due=moment(t.due_at, t.unit_code) if t.due_at is not None else "",
+        overdue=t.due_at is not None and t.due_at < at,
+        left=_time_left_text(left.get(t.id), gettext, ngettext), late=left.get(t.id, 0) < 0,
+        escalated=t.id in escalated,
+        claimed_at=moment(t.claimed_at, t.unit_code) if t.claimed_by else "",
+    ) for t in tasks]
 
 
 @bp.get("/favicon.ico")
@@ -99,7 +194,8 @@ def index() -> ResponseReturnValue:
         total = instances.inbox_count(session, current_user.username, process_id=chosen, now=at, text=text)
         escalated = followups.escalated_task_ids(session, [(t.id, t.instance_id) for t in tasks])
         left = time_left.working_minutes_left(session, tasks, at)
+        nav_counts(session, inbox_count=total if chosen is None and text is None else None)
     mine = [t for t in tasks if t.claimed_by == current_user.username]  # tasks/_claim.html: "Saya kerjakan"
-    return render_template("inbox/index.html", tasks=[t for t in tasks if t.claimed_by != current_user.username],
-                           claimed=mine, total=total, sops=sops, chosen=chosen, escalated=escalated, left=left,
+    rows = inbox_rows([t for t in tasks if t.claimed_by != current_user.username], left, escalated)
+    return render_template("inbox/index.html", rows=rows, claimed=mine, total=total, sops=sops, chosen=chosen,
                            order=order, text=text or "")

@@ -53,6 +53,7 @@ from web.auth import now
 from web.db import transaction
 from web.documents import max_bytes, read_upload
 from web.errors import status_for
+from web.inbox import nav_counts
 
 __all__ = ["TaskForm", "TeamChoice", "bp", "team_choices", "where_it_went"]
 
@@ -237,7 +238,7 @@ def _complete(task: TaskView, form: TaskForm, step: StepMeta | None) -> int | st
             # a step someone else claimed is refused as such, before what the form lacks
             claims.check_may_complete_task(session, task.id, current_user.username, now())
             outside = documents.check_output(step, has_document=upload is not None, reason=form.di_luar.data)
-            before = {t.id for t in instances.get_instance(session, task.instance_id).ready_tasks}
+            before = set(instances.ready_task_ids(session, task.instance_id))
             after = instances.complete_task(
                 session, task.id, username=current_user.username, keputusan=form.keputusan,
                 catatan=form.catatan.data, team=form.tim.data if "tim" in form._fields else None, now=now(),
@@ -264,23 +265,30 @@ def _complete(task: TaskView, form: TaskForm, step: StepMeta | None) -> int | st
 @login_required
 def show(task_id: str) -> ResponseReturnValue:
     """The task page; a POST completes the task and goes back to the inbox."""
+    submitted = request.method == "POST"  # the route's one submitting method (FlaskForm.is_submitted)
     with transaction() as session:
         task = require_task(session, current_user, task_id)
-        context = _context(session, task)
-        context["can_act"] = may_act(session, current_user, task_id)
-    form = task_form(task, context["members"])
-    status = 200
-    if form.is_submitted() and not context["can_act"]:
-        refuse(current_user, "task", task_id)  # a reader (auditor, unit head) never acts
-    if form.is_submitted():
-        outcome = _complete(task, form, context["step"])
-        if isinstance(outcome, str):
-            flash(_("Tugas selesai: %(step)s. %(where)s", step=task.step_name, where=outcome), "success")
-            return redirect(url_for("inbox.index"))
-        status = outcome
-        with transaction() as session:
-            task = instances.get_task(session, task_id)
+        can_act = may_act(session, current_user, task_id)
+        if submitted:  # what the completion needs; the page's context only when the form comes back
+            step = instances.step_of_task(session, task_id)
+            members = team_choices(session, task.unit_code, current_user.username) if task.forms_team else []
+        else:
             context = _context(session, task)
-            context["can_act"] = may_act(session, current_user, task_id)
-    return render_template("tasks/show.html", task=task, form=form, resubmitted=status == 409,
-                           **context), status
+            nav_counts(session)
+    if not submitted:
+        return render_template("tasks/show.html", task=task, form=task_form(task, context["members"]),
+                               resubmitted=False, can_act=can_act, **context)
+    if not can_act:
+        refuse(current_user, "task", task_id)  # a reader (auditor, unit head) never acts
+    form = task_form(task, members)
+    outcome = _complete(task, form, step)
+    if isinstance(outcome, str):
+        flash(_("Tugas selesai: %(step)s. %(where)s", step=task.step_name, where=outcome), "success")
+        return redirect(url_for("inbox.index"))
+    with transaction() as session:
+        task = instances.get_task(session, task_id)
+        context = _context(session, task)
+        can_act = may_act(session, current_user, task_id)
+        nav_counts(session)
+    return render_template("tasks/show.html", task=task, form=form, resubmitted=outcome == 409, can_act=can_act,
+                           **context), outcome
