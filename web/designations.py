@@ -7,7 +7,9 @@ the designations of their units, and ends one early.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, url_for
+import time
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -57,12 +59,39 @@ def _designable(session: Session) -> list[tuple[Role, Unit]]:
     return designations.designable_roles(session, org.get_user(session, current_user.id), now())
 
 
+NAV_HINT_SECONDS = 60.0
+"""How long a process reuses its answer to "may this user designate?" for the navigation's link (seconds)."""
+
+
+def _nav_hints() -> dict[int, tuple[float, bool]]:
+    """This app's remembered answers: user id -> (``time.monotonic()`` when read, answer)."""
+    hints: dict[int, tuple[float, bool]] = current_app.extensions.setdefault("alur.nav_designate_hints", {})
+    return hints
+
+
 def may_designate_here() -> bool:
-    """Whether the current user may designate anyone (the page's rule): the navigation shows the link then."""
+    """Whether the current user may designate anyone (the page's rule): the navigation shows the link then.
+
+    The rule (:func:`engine.designations.may_designate_any`) reads about ten
+    rows; the link is only a hint (the page itself asks the rule on every
+    request and refuses with 403), so each process keeps the answer for
+    :data:`NAV_HINT_SECONDS` per user: a jabatan given or taken shows in the
+    navigation within a minute, at once in this process after a designation.
+    """
     if not current_user.is_authenticated:
         return False
+    user_id = int(current_user.id)
+    moment = time.monotonic()
+    hints = _nav_hints()
+    known = hints.get(user_id)
+    if known is not None and moment - known[0] < NAV_HINT_SECONDS:
+        return known[1]
     with transaction() as session:
-        return designations.may_designate_any(session, org.get_user(session, current_user.id), now())
+        answer = designations.may_designate_any(session, org.get_user(session, user_id), now())
+    if len(hints) > 10_000:  # bounded: a province's users fit; past that, start again
+        hints.clear()
+    hints[user_id] = (moment, answer)
+    return answer
 
 
 def _page(session: Session, form: DesignationForm | None = None, status: int = 200) -> ResponseReturnValue:
@@ -110,6 +139,7 @@ def create() -> ResponseReturnValue:
         except AlurError as exc:
             flash(str(exc), "danger")
             return _page(session, form, status_for(exc))
+    _nav_hints().clear()  # the Plh/Plt may now designate (a superior's jabatan): not a minute later
     flash(_("%(name)s ditunjuk sebagai %(label)s.", name=made.holder_name,
             label=designations.label(made.kind, made.role)), "success")
     return redirect(url_for(".page"))
@@ -128,5 +158,6 @@ def end(designation_id: int) -> ResponseReturnValue:
                 designations.end_designation(session, designation_id, by=current_user.username, now=now())
         except AlurError:
             refuse(current_user, "designation", designation_id)
+    _nav_hints().clear()
     flash(_("Penunjukan diakhiri."), "success")
     return redirect(url_for(".page"))
