@@ -19,9 +19,8 @@ search (``storage.search``); each row adds the current steps and who holds them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
@@ -59,20 +58,6 @@ class CaseQuery:
     sort: str = "terbaru"
 
 
-def _to_json(view: JsonView) -> dict[str, Any]:
-    """``JsonView.to_json`` of a case view without ``asdict``'s deep copies (a page holds 50 cases):
-    datetimes as ISO 8601, tuples as lists, nested views as dicts."""
-    found: dict[str, Any] = {}
-    for field in fields(view):  # type: ignore[arg-type]
-        value = getattr(view, field.name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, tuple):
-            value = [_to_json(v) if isinstance(v, JsonView) else v for v in value]
-        found[field.name] = value
-    return found
-
-
 @dataclass(frozen=True)
 class CurrentStep(JsonView):
     """A ready step of a case: name, lane, due time, whether it is past due, its claimer and holders (full names)."""
@@ -84,10 +69,6 @@ class CurrentStep(JsonView):
     overdue: bool
     claimed_by: str | None
     holders: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-serializable dict (as ``JsonView.to_json``)."""
-        return _to_json(self)
 
 
 @dataclass(frozen=True)
@@ -113,10 +94,6 @@ class CaseRow(JsonView):
     late_steps: int
     tidak: int
     steps: tuple[CurrentStep, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-serializable dict (as ``JsonView.to_json``)."""
-        return _to_json(self)
 
 
 def lists_for(session: Session, username: str) -> tuple[str, ...]:

@@ -113,7 +113,7 @@ def _designable(session: Session, user: User, at: datetime) -> Iterator[tuple[Ro
 
 
 def _may(session: Session, user: User, role: Role, unit: Unit, at: datetime, grants: access.Grants,
-         held: set[int], superior: int | None) -> bool:
+         held: frozenset[int], superior: int | None) -> bool:
     """The rule: an administrator of the unit, the official of a one-person post, or a holder of its superior."""
     if grants.covers(access.ADMINISTRATOR, unit.code):
         return True

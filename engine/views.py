@@ -6,7 +6,7 @@ are the engine's public shapes. Times are timezone-aware UTC datetimes.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +14,12 @@ __all__ = ["HistoryEntry", "InstanceView", "JsonView", "TaskView"]
 
 
 def _jsonable(value: Any) -> Any:
+    """``value`` as JSON types: views and other dataclasses as dicts (field by field, like ``asdict`` without
+    its deep copies), datetimes as ISO 8601 strings, tuples as lists."""
     if isinstance(value, datetime):
         return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -28,7 +32,7 @@ class JsonView:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serializable dict (datetimes as ISO 8601 strings)."""
-        return _jsonable(asdict(self))  # type: ignore[call-overload]
+        return _jsonable(self)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, case, delete, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, case, delete, event, or_, select, union
 from sqlalchemy.orm import Session
 
 from storage.db import hold
@@ -172,9 +172,32 @@ def acting_roles_select(user_id: int, at: datetime | None = None) -> Select[tupl
     return select(held.c.role_id)
 
 
-def acting_role_ids(session: Session, user_id: int, at: datetime | None = None) -> set[int]:
-    """Ids of the roles ``user_id`` holds at ``at`` (default now) by the rule of this module."""
-    return set(session.scalars(acting_roles_select(user_id, at)))
+_ACTING_MEMO = "alur.acting_role_ids"  # session.info: (user id, UTC minute) -> role ids, until the next write
+
+
+def acting_role_ids(session: Session, user_id: int, at: datetime | None = None) -> frozenset[int]:
+    """Ids of the roles ``user_id`` holds at ``at`` (default now) by the rule of this module.
+
+    Read once per user and minute of ``at`` until the session next writes or its
+    transaction ends (a request asks for them at login, for its inbox and before
+    a completion): memberships and designations begin and end on whole minutes
+    (midnight in the unit's zone), so a remembered answer is the one a new
+    read would give.
+    """
+    moment = at or utcnow()
+    memo: dict[tuple[int, datetime], frozenset[int]] = session.info.setdefault(_ACTING_MEMO, {})
+    key = (user_id, moment.replace(second=0, microsecond=0))
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = frozenset(session.scalars(acting_roles_select(user_id, moment)))
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_acting_roles(session: Session, *_args: object) -> None:
+    """A write or the transaction's end: roles remembered by :func:`acting_role_ids` are read again."""
+    session.info.pop(_ACTING_MEMO, None)
 
 
 def acting_designation(session: Session, role_id: int, user_id: int,
@@ -200,8 +223,10 @@ def acting_designation(session: Session, role_id: int, user_id: int,
 
 def roles_of(session: Session, user_id: int, at: datetime | None = None) -> list[Role]:
     """Return the roles ``user_id`` holds at ``at`` (default now; in any unit), ordered by unit id then name."""
-    held = acting_roles_select(user_id, at)  # one query (every page asks: the login's units)
-    return list(session.scalars(select(Role).where(Role.id.in_(held)).order_by(Role.unit_id, Role.name)))
+    held = acting_role_ids(session, user_id, at)  # remembered: the page's inbox and checks ask again
+    if not held:
+        return []
+    return list(session.scalars(select(Role).where(Role.id.in_(sorted(held))).order_by(Role.unit_id, Role.name)))
 
 
 def normalize_role_name(name: str) -> str:

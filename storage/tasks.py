@@ -201,7 +201,7 @@ def inbox(
         # a scalar subquery, not a join: SQLite matches a compound's ORDER BY names only over one table
         base = base.add_columns(select(ProcessDefinition.name).where(
             ProcessDefinition.id == HumanTask.definition_id).scalar_subquery().label("sop_name"))
-    compound = union_all(*_inbox_selects(user_id, process_id, base, at, text)).order_by(
+    compound = union_all(*_inbox_selects(session, user_id, process_id, base, at, text)).order_by(
         *(literal_column(name) for name in keys))
     if limit is not None:
         compound = compound.limit(limit)
@@ -211,19 +211,20 @@ def inbox(
 def count_inbox(session: Session, user_id: int, *, process_id: str | None = None,
                 at: datetime | None = None, text: str | None = None) -> int:
     """Return how many tasks :func:`inbox` would return without a limit (one query, index-only counts)."""
-    found = union_all(*_inbox_selects(user_id, process_id, select(literal_column("1").label("one")), at,
+    found = union_all(*_inbox_selects(session, user_id, process_id, select(literal_column("1").label("one")), at,
                                       text)).subquery()
     return session.scalar(select(func.count()).select_from(found)) or 0
 
 
-def _inbox_selects(user_id: int, process_id: str | None, base: Select[Any],
+def _inbox_selects(session: Session, user_id: int, process_id: str | None, base: Select[Any],
                    at: datetime | None = None, text: str | None = None) -> tuple[Select[Any], Select[Any]]:
     """``base`` narrowed to the ready tasks of the roles the user holds at ``at``, and to those of their teams.
 
     Two index lookups rather than one "role_id IN (...) OR team_id IN (...)":
     SQLite cannot use an index for each side of the OR and would read every ready task.
+    The user's roles are :func:`storage.org.acting_role_ids` (read once per request).
     """
-    my_roles = org.acting_roles_select(user_id, at)
+    my_roles = sorted(org.acting_role_ids(session, user_id, at))
     my_teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
     if process_id is not None:
         base = base.where(HumanTask.process_id == process_id)

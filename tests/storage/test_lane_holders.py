@@ -38,3 +38,34 @@ def test_a_role_lane_is_held_by_the_role_holders_and_nobody_holds_no_lane(demo_s
     assert [u.username for u in held] == ["staf1.kecamatan", "staf2.kecamatan"]
     assert held == org.users_with_role(demo_session, staf.id)
     assert org.lane_holders(demo_session, team_id=None, role_id=None) == []
+
+
+def test_acting_roles_are_read_once_and_again_after_a_write(demo_session: Session) -> None:
+    """``acting_role_ids`` remembers its answer within a transaction only until the session writes."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import event, select
+
+    from storage.models import RoleMember
+
+    (staf1,) = _ids(demo_session, "staf1.kecamatan")
+    at = datetime.now(UTC)
+    statements: list[str] = []
+    connection = demo_session.connection()
+
+    def capture(_conn: object, _cursor: object, sql: str, *_rest: object) -> None:
+        statements.append(sql)
+
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        held = org.acting_role_ids(demo_session, staf1, at)
+        assert org.acting_role_ids(demo_session, staf1, at + timedelta(seconds=1)) == held or at.second == 59
+        reads = len(statements)
+        member = demo_session.scalars(select(RoleMember).where(RoleMember.user_id == staf1)).first()
+        assert member is not None and member.role_id in held
+        member.end_date = (at - timedelta(days=2)).date()  # left the jabatan: the next read must see it
+        demo_session.flush()
+        assert member.role_id not in org.acting_role_ids(demo_session, staf1, at)
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+    assert reads <= 2 and (reads == 1 or at.second == 59)
