@@ -456,13 +456,15 @@ def _claim_action(task_id: str, act: Callable[[Session], claims.ClaimView]) -> R
 @bp.post("/tasks/<task_id:task_id>/claim")
 def claim(task_id: str) -> ResponseReturnValue:
     """Claim a ready step of a shared lane ("Saya kerjakan"); 409 when someone else has it."""
-    return _claim_action(task_id, lambda session: claims.claim(session, task_id, username=current_user.username))
+    return _claim_action(task_id, lambda session: claims.claim(session, task_id, username=current_user.username,
+                                                               now=clock_now()))
 
 
 @bp.post("/tasks/<task_id:task_id>/release")
 def release(task_id: str) -> ResponseReturnValue:
     """Release the step the user claimed ("Lepaskan")."""
-    return _claim_action(task_id, lambda session: claims.release(session, task_id, username=current_user.username))
+    return _claim_action(task_id, lambda session: claims.release(session, task_id, username=current_user.username,
+                                                                 now=clock_now()))
 
 
 @bp.post("/tasks/<task_id:task_id>/reassign")
@@ -474,6 +476,6 @@ def reassign(task_id: str) -> ResponseReturnValue:
         to = _text(data, problems, "kepada", max_length=openapi.ID_MAX, required=True)
         if problems:
             raise InvalidRequest(problems)
-        return claims.reassign(session, task_id, username=current_user.username, to_username=to or "")
+        return claims.reassign(session, task_id, username=current_user.username, to_username=to or "", now=clock_now())
 
     return _claim_action(task_id, act)

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from engine import claims
 from storage.errors import ConflictError, InvalidTaskDataError
 from web.access import require_task
+from web.auth import now
 from web.db import transaction
 from web.errors import status_for
 
@@ -30,14 +31,15 @@ def _act(task_id: str, action: str) -> ResponseReturnValue:
     try:
         with transaction() as session:
             if action == "claim":
-                claims.claim(session, task_id, username=current_user.username)
+                claims.claim(session, task_id, username=current_user.username, now=now())
                 message = _("Anda sedang mengerjakan langkah ini; rekan satu lajur melihatnya.")
             elif action == "release":
-                claims.release(session, task_id, username=current_user.username)
+                claims.release(session, task_id, username=current_user.username, now=now())
                 message = _("Langkah dilepaskan: siapa pun pemegang lajurnya dapat mengerjakannya.")
             else:
                 to = request.form.get("kepada", "")
-                view = claims.reassign(session, task_id, username=current_user.username, to_username=to)
+                view = claims.reassign(session, task_id, username=current_user.username, to_username=to,
+                                       now=now())
                 message = _("Langkah dialihkan kepada %(nama)s.", nama=view.by_name or to)
     except (ConflictError, InvalidTaskDataError) as exc:
         with transaction() as session:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -226,7 +227,8 @@ def test_the_document_lists_exactly_the_api_routes(app: Flask, contract: Contrac
 
 # --- the happy path ------------------------------------------------------------------------------
 
-def test_start_inbox_complete_review_and_history(login: Login, contract: Contract, database: Database) -> None:
+def test_start_inbox_complete_review_and_history(app: Flask, login: Login, contract: Contract,
+                                                 database: Database) -> None:
     tim = login("tim1.kecamatan")
     offered = {p["process_id"]: p for p in tim.get("/processes").get_json()["processes"]}
     assert offered[PELAPORAN]["unit_codes"] == [KECAMATAN] and not offered[PELAPORAN]["starts_from_letter"]
@@ -287,7 +289,11 @@ def test_start_inbox_complete_review_and_history(login: Login, contract: Contrac
     assert history["entries"][0]["kind"] == "instance_started"
     assert _ready(database, instance["id"]).id == again["id"]
     # The Staf lane has two holders: claim, reassign (the Camat), release; the cases lists.
-    assert staf.post(f"/tasks/{again['id']}/claim").get_json()["claimed_by"] == "staf1.kecamatan"
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=7)  # the app's clock, not the machine's
+    app.config["ALUR_CLOCK"] = lambda: moment
+    claimed = staf.post(f"/tasks/{again['id']}/claim").get_json()
+    assert claimed["claimed_by"] == "staf1.kecamatan"
+    assert datetime.fromisoformat(claimed["claimed_at"]) == moment
     camat = login("camat.contoh")
     assert camat.post(f"/tasks/{again['id']}/reassign", {"kepada": "staf2.kecamatan"}).status_code == 200
     assert login("staf2.kecamatan").post(f"/tasks/{again['id']}/release").get_json()["claimed_by"] is None
