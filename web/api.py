@@ -405,6 +405,8 @@ def _case_args() -> tuple[MultiDict[str, str], int]:
                 form[name] = "y"
         elif values and name in ("dimulai_dari", "dimulai_sampai") and not values[0]:
             problems[name] = "Tanggal kosong: isi YYYY-MM-DD atau jangan kirim parameter ini."
+        elif values and name in ("daftar", "urut") and not values[0]:  # their enums hold no empty value
+            problems[name] = "Nilai kosong: isi salah satu nilai yang didokumentasikan atau jangan kirim parameter ini."
         elif values and name != "limit":
             longest = 400 if name == "setelah" else openapi.ID_MAX  # a cursor holds a title and an id
             if (problem := text_problem(values[0], max_length=longest)) is not None:
