@@ -45,8 +45,9 @@ from sqlalchemy.orm import Session
 
 from engine.waktu import Waktu
 from storage import calendar as calendar_store
+from storage.db import transaction_memo
 from storage.errors import CalendarError
-from storage.models import CalendarHours, Unit
+from storage.models import CalendarCorrection, CalendarHours, Unit
 
 __all__ = [
     "DEFAULT_OFFICE_HOURS", "RAMADAN_OFFICE_HOURS", "HoursPeriod", "OfficeHours", "WorkCalendar", "calendar_for",
@@ -428,11 +429,18 @@ def _cached_calendar(
 def unit_calendar(session: Session, unit: Unit) -> WorkCalendar:
     """The working calendar of `unit`: its zone, corrections and shortened-hours periods (global ones too).
 
-    Reads `storage.calendar`; the calendar itself is shared (`calendar_for`).
+    Reads `storage.calendar` once per unit and transaction (a completion needs it
+    several times), again after a correction, period or unit is written
+    (`storage.db.transaction_memo`); the calendar itself is shared (`calendar_for`).
     Raises CalendarError when stored data is malformed.
     """
-    periods = [period_of_row(row) for row in calendar_store.hours_periods(session, unit.id)]
-    return calendar_for(unit.timezone, calendar_store.corrections(session, unit.id), hours_periods=periods)
+    memo = transaction_memo(session, "unit_calendar", depends_on=(CalendarCorrection, CalendarHours, Unit))
+    found: WorkCalendar | None = memo.get(unit.id)
+    if found is None:
+        periods = [period_of_row(row) for row in calendar_store.hours_periods(session, unit.id)]
+        found = memo[unit.id] = calendar_for(unit.timezone, calendar_store.corrections(session, unit.id),
+                                             hours_periods=periods)
+    return found
 
 
 _INTERVAL_TEXT = re.compile(r"^(\d{1,2})[.:](\d{2})\s*[-\u2013]\s*(\d{1,2})[.:](\d{2})$")

@@ -32,7 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
 from engine import claims, followups, state, timer_events, visibility
-from engine.calendar import WorkCalendar, unit_calendar
+from engine.calendar import unit_calendar
 from engine.catalog import Definition, called_closure, get_definition, latest_definition, prefetch_definitions
 from engine.lanes import first_step_lanes, resolve_performer, step_of, unresolved_lanes
 from engine.sop import StepMeta
@@ -47,7 +47,7 @@ from storage.errors import (
     ProcessExecutionError,
     TaskAlreadyCompleted,
 )
-from storage.models import HumanTask, ProcessInstance, Role, Unit
+from storage.models import HumanTask, ProcessInstance, Role
 
 __all__ = [
     "KEPUTUSAN", "can_see_instance", "candidates", "complete_task", "fire_timers", "get_instance", "get_task",
@@ -190,7 +190,7 @@ def complete_task(
     _run_engine(run, human.name)
     state.prune(workflow)
     unit = org.get_unit(session, row.unit_id)
-    calendar = _unit_calendar(session, unit)
+    calendar = unit_calendar(session, unit)
     tasks.mark_completed(session, task_id, user_id=user.id, completed_at=at,
                          working_minutes=max(0, calendar.working_minutes_between(human.ready_at, at)))
     history.append(session, instance_id=row.id, kind="task_completed", occurred_at=at, actor_id=user.id,
@@ -332,7 +332,7 @@ def _due_timers(session: Session, workflow: BpmnWorkflow, unit_id: int,
     if not working:
         return timer_events.due_times(workflow)
     unit = org.get_unit(session, unit_id)
-    return timer_events.due_times(workflow, _unit_calendar(session, unit),
+    return timer_events.due_times(workflow, unit_calendar(session, unit),
                             working)
 
 
@@ -431,14 +431,6 @@ def step_of_task(session: Session, task_id: str) -> StepMeta | None:
     return get_definition(session, human.definition_id).meta.steps.get(human.element_id)
 
 
-def _unit_calendar(session: Session, unit: Unit) -> WorkCalendar:
-    """The unit's working calendar, read once per transaction (a completion needs it twice)."""
-    known: dict[int, WorkCalendar] = session.info.setdefault("alur.calendars", {})
-    if unit.id not in known:
-        known[unit.id] = unit_calendar(session, unit)
-    return known[unit.id]
-
-
 def _definitions_of(session: Session, row: ProcessInstance) -> dict[str, Definition]:
     called_ids: dict[str, int] = json.loads(row.called_definitions_json or "{}")
     prefetch_definitions(session, [row.definition_id, *called_ids.values()])
@@ -476,7 +468,7 @@ def _sync_tasks(session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
                 previously_ready: set[str]) -> list[HumanTask]:
     """Add a human-task row (with its due time) for every newly ready user task."""
     unit = org.get_unit(session, row.unit_id)
-    calendar = _unit_calendar(session, unit)
+    calendar = unit_calendar(session, unit)
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     added = []
     for spiff_task in ready:
@@ -596,7 +588,7 @@ def history_of(session: Session, instance_id: int) -> list[HistoryEntry]:
     definitions = _definitions_of(session, row)
     usernames: dict[int, str] = {}
     unit = org.get_unit(session, row.unit_id)
-    calendar = _unit_calendar(session, unit)
+    calendar = unit_calendar(session, unit)
     timing = {h.id: h for h in tasks.tasks_of_instance(session, instance_id)}
     entries = []
     for event in history.for_instance(session, instance_id):

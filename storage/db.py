@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "hold", "make_engine", "make_session_factory", "sync_loaded"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "hold", "make_engine", "make_session_factory", "sync_loaded", "transaction_memo"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _SQLITE_BEGIN_BEFORE = frozenset(
@@ -99,6 +99,41 @@ def hold(session: Session, key: tuple[type, object], obj: object) -> None:
     ``session.get`` would return anyway (expired on rollback as usual).
     """
     session.info.setdefault("alur.held", {})[key] = obj
+
+
+_MEMOS = "alur.memos"  # session.info: name -> (models it depends on or None, {key: value})
+
+
+def transaction_memo(session: Session, name: str, depends_on: tuple[type, ...] | None = None) -> dict[Any, Any]:
+    """A dict to remember reads in for the rest of ``session``'s transaction, under ``name``.
+
+    Emptied when the transaction ends, and when the session flushes a write:
+    any write if ``depends_on`` is None, else only a write of a row of those
+    model classes (an ORM write; a bulk ``UPDATE`` statement is not seen, so a
+    memo must not depend on rows written that way). A request asks for the same
+    rules several times (the user's roles, a unit's calendar); this is the one
+    place they are remembered and forgotten.
+    """
+    memos: dict[str, tuple[tuple[type, ...] | None, dict[Any, Any]]] = session.info.setdefault(_MEMOS, {})
+    if name not in memos:
+        memos[name] = (depends_on, {})
+    return memos[name][1]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_write(session: Session, _context: object) -> None:
+    memos: dict[str, tuple[tuple[type, ...] | None, dict[Any, Any]]] | None = session.info.get(_MEMOS)
+    if not memos:
+        return
+    written = [*session.new, *session.dirty, *session.deleted]  # still the flushed rows in after_flush
+    for name, (depends_on, _values) in list(memos.items()):
+        if depends_on is None or any(isinstance(row, depends_on) for row in written):
+            del memos[name]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, _transaction: object) -> None:
+    session.info.pop(_MEMOS, None)
 
 
 def _normalize_url(url: str) -> URL:

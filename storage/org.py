@@ -23,10 +23,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, case, delete, event, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, case, delete, or_, select, union
 from sqlalchemy.orm import Session
 
-from storage.db import hold
+from storage.db import hold, transaction_memo
 from storage.errors import InvalidTaskDataError, UnitNotFound, UserNotFound
 from storage.models import Designation, Role, RoleAlias, RoleMember, Team, TeamMember, Unit, User, utcnow
 
@@ -172,32 +172,22 @@ def acting_roles_select(user_id: int, at: datetime | None = None) -> Select[tupl
     return select(held.c.role_id)
 
 
-_ACTING_MEMO = "alur.acting_role_ids"  # session.info: (user id, UTC minute) -> role ids, until the next write
-
-
 def acting_role_ids(session: Session, user_id: int, at: datetime | None = None) -> frozenset[int]:
     """Ids of the roles ``user_id`` holds at ``at`` (default now) by the rule of this module.
 
     Read once per user and minute of ``at`` until the session next writes or its
-    transaction ends (a request asks for them at login, for its inbox and before
-    a completion): memberships and designations begin and end on whole minutes
-    (midnight in the unit's zone), so a remembered answer is the one a new
-    read would give.
+    transaction ends (:func:`storage.db.transaction_memo`; a request asks for them
+    at login, for its inbox and before a completion): memberships and
+    designations begin and end on whole minutes (midnight in the unit's zone),
+    so a remembered answer is the one a new read would give.
     """
     moment = at or utcnow()
-    memo: dict[tuple[int, datetime], frozenset[int]] = session.info.setdefault(_ACTING_MEMO, {})
+    memo = transaction_memo(session, "acting_role_ids")
     key = (user_id, moment.replace(second=0, microsecond=0))
-    found = memo.get(key)
+    found: frozenset[int] | None = memo.get(key)
     if found is None:
         found = memo[key] = frozenset(session.scalars(acting_roles_select(user_id, moment)))
     return found
-
-
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_transaction_end")
-def _forget_acting_roles(session: Session, *_args: object) -> None:
-    """A write or the transaction's end: roles remembered by :func:`acting_role_ids` are read again."""
-    session.info.pop(_ACTING_MEMO, None)
 
 
 def acting_designation(session: Session, role_id: int, user_id: int,

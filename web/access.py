@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, instances, visibility
 from engine.views import TaskView
+from storage.db import transaction_memo
 from storage.errors import TaskNotFound
 from web.accounts import Account
 from web.auth import now
@@ -43,10 +44,10 @@ def refuse(account: Account, what: str, key: object) -> NoReturn:
 def may_act(session: Session, account: Account, task_id: str) -> bool:
     """Whether ``account`` holds the lane of task ``task_id`` (may complete it while it is ready).
 
-    The engine's rule (``engine.instances.may_complete``), asked once per transaction and task.
-    Raises ``TaskNotFound``.
+    The engine's rule (``engine.instances.may_complete``), asked once per task until the transaction
+    writes or ends (``storage.db.transaction_memo``). Raises ``TaskNotFound``.
     """
-    known: dict[tuple[int, str], bool] = session.info.setdefault("alur.may_act", {})
+    known = transaction_memo(session, "may_act")
     if (account.id, task_id) not in known:
         known[account.id, task_id] = instances.may_complete(session, task_id, account.username, now())
     return known[account.id, task_id]

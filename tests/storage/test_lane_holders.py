@@ -69,3 +69,21 @@ def test_acting_roles_are_read_once_and_again_after_a_write(demo_session: Sessio
     finally:
         event.remove(connection, "before_cursor_execute", capture)
     assert reads <= 2 and (reads == 1 or at.second == 59)
+
+
+def test_a_unit_calendar_is_read_again_only_after_a_calendar_write(demo_session: Session) -> None:
+    """``engine.calendar.unit_calendar`` is remembered across unrelated writes, not across a correction."""
+    from datetime import date
+
+    from engine.calendar import unit_calendar
+    from storage import calendar as calendar_store
+
+    unit = org.get_unit_by_code(demo_session, KECAMATAN)
+    first = unit_calendar(demo_session, unit)
+    org.get_user_by_username(demo_session, "staf1.kecamatan").full_name = "Nama Baru"
+    demo_session.flush()  # a write of another table: the calendar stays
+    assert unit_calendar(demo_session, unit) is first
+    day = date(2026, 12, 7)  # a Monday
+    assert first.is_working_day(day)
+    calendar_store.set_correction(demo_session, unit_id=unit.id, day=day, is_working_day=False, note="Uji")
+    assert not unit_calendar(demo_session, unit).is_working_day(day)
