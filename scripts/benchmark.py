@@ -31,12 +31,17 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import re
 import resource
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -234,20 +239,11 @@ def bench_inbox(database: Database, count: int, samples: int) -> None:
     report("3. process peak RSS so far (ru_maxrss)", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB")
 
 
-def bench_http(database: Database, url: str, samples: int) -> None:
-    """Figure 5: the inbox page and the complete-task POST over HTTP, app under gunicorn."""
-    import http.cookiejar
-    import re
-    import socket
-    import subprocess
-    import urllib.error
-    import urllib.parse
-    import urllib.request
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-    from web.accounts import ensure_demo_passwords
 
-    with database.transaction() as session:
-        ensure_demo_passwords(session)
+def _serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the app under gunicorn (2 workers) on a free loopback port; return the process and its base URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -256,8 +252,35 @@ def bench_http(database: Database, url: str, samples: int) -> None:
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--config", "web/gunicorn_conf.py",
                                "--access-logfile", "/dev/null", "web.wsgi:app"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    token_re = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _log_in(opener: urllib.request.OpenerDirector, base: str, username: str) -> None:
+    """Wait for the server at ``base`` (up to 30 s), then log ``username`` in with the demo password."""
+    from storage.demo import DEMO_PASSWORD
+
+    for _ in range(300):
+        try:
+            login_page = opener.open(f"{base}/masuk", timeout=5).read().decode()
+            break
+        except OSError:
+            time.sleep(0.1)
+    token = _CSRF.search(login_page)
+    assert token is not None, "no CSRF token on the login page"
+    opener.open(f"{base}/masuk", data=urllib.parse.urlencode({
+        "username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}).encode())
+
+
+def bench_http(database: Database, url: str, samples: int) -> None:
+    """Figure 5: the inbox page and the complete-task POST over HTTP, app under gunicorn."""
+    import http.cookiejar
+    import urllib.error
+
+    from web.accounts import ensure_demo_passwords
+
+    with database.transaction() as session:
+        ensure_demo_passwords(session)
+    server, base = _serve(url)
     class _NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args: object, **kwargs: object) -> None:
             return None  # time the POST itself, not the page it redirects to
@@ -266,18 +289,8 @@ def bench_http(database: Database, url: str, samples: int) -> None:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     poster = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
     try:
-        for _ in range(300):
-            try:
-                login_page = opener.open(f"{base}/masuk", timeout=5).read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
-        from storage.demo import DEMO_PASSWORD
-
         username = "camat.contoh"
-        opener.open(f"{base}/masuk", data=urllib.parse.urlencode({
-            "username": username, "password": DEMO_PASSWORD,
-            "csrf_token": token_re.search(login_page).group(1)}).encode())
+        _log_in(opener, base, username)
         inbox_times = []
         for _ in range(samples):
             t0 = time.perf_counter()
@@ -289,7 +302,7 @@ def bench_http(database: Database, url: str, samples: int) -> None:
         complete_times = []
         for task in ready[:samples]:
             form = opener.open(f"{base}/tugas/{task.id}").read().decode()
-            body = urllib.parse.urlencode({"csrf_token": token_re.search(form).group(1), "catatan": "",
+            body = urllib.parse.urlencode({"csrf_token": _CSRF.search(form).group(1), "catatan": "",
                                            "di_luar": "Diserahkan langsung (uji)", "selesai": "Selesai"}).encode()
             t0 = time.perf_counter()
             try:
@@ -324,12 +337,7 @@ def bench_cases(url: str, count: int, samples: int, *, build: bool = True, schem
     to the newest migration first (so a new index or column is there to measure).
     """
     import http.cookiejar
-    import re
     import signal
-    import socket
-    import subprocess
-    import urllib.parse
-    import urllib.request
 
     from scripts import benchmark_audit
 
@@ -350,32 +358,13 @@ def bench_cases(url: str, count: int, samples: int, *, build: bool = True, schem
         with create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
             for table in ("human_task", "process_instance", "audit_event"):
                 conn.execute(text(f"VACUUM ANALYZE {table}"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "ALUR_DATABASE_URL": url, "ALUR_SECRET_KEY": "benchmark", "ALUR_WORKERS": "2",
-           "ALUR_SESSION_COOKIE_SECURE": "0", "ALUR_BIND": f"127.0.0.1:{port}"}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--config", "web/gunicorn_conf.py",
-                               "--access-logfile", "/dev/null", "web.wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    token_re = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+    server, base = _serve(url)
     times: list[float] = []
     rows = 0
     try:
         for username, queries in CASE_QUERIES.items():
             opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-            for _ in range(300):
-                try:
-                    login_page = opener.open(f"{base}/masuk", timeout=5).read().decode()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            from storage.demo import DEMO_PASSWORD
-
-            opener.open(f"{base}/masuk", data=urllib.parse.urlencode({
-                "username": username, "password": DEMO_PASSWORD,
-                "csrf_token": token_re.search(login_page).group(1)}).encode())  # type: ignore[union-attr]
+            _log_in(opener, base, username)
             urls = [f"/proses?{q}" for q in queries]
             for path in list(urls):  # warm up, and add each list's second page
                 html = opener.open(base + path, timeout=30).read().decode()
