@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from engine.sop_import.draft import DraftSop, ImportReport
@@ -45,7 +46,7 @@ from engine.sop_import.pdf_flowchart import (
 )
 from engine.sop_import.pdf_identity import identity_part, join_wrapped, text_lines
 from engine.sop_import.pdf_unruled import header_bottom, numbered_rows, row_bounds, word_bounds
-from engine.sop_import.table import Symbol, TableRow, assemble, classify_header
+from engine.sop_import.table import Header, Symbol, TableRow, assemble, classify_header
 from storage.errors import SopImportError
 
 __all__ = ["MAX_PAGES", "TIME_BUDGET_S", "read_pdf"]
@@ -279,17 +280,7 @@ def _columns(page: Any, words: list[dict[str, Any]], header: tuple[float, float,
         if len(bounds) < 5:
             return None
     header_end = bottom if bottom is not None else keyword_bottom + 30
-    texts_a: list[str] = []
-    texts_b: list[str] = []
-    for i in range(len(bounds) - 1):
-        inside = [w for w in words if bounds[i] <= (w["x0"] + w["x1"]) / 2 < bounds[i + 1]
-                  and top - 2 <= w["top"] and w["bottom"] <= header_end + 1]
-        lines = text_lines(inside)
-        keyword = [t for t in lines if _is_keyword(t)]
-        names = [re.sub(r"^pelaksana\s*:\s*", "", t, flags=re.IGNORECASE) for t in lines if not _is_keyword(t)]
-        texts_a.append(keyword[-1] if keyword else "")
-        texts_b.append(join_wrapped([n for n in names if n]))
-    classified = classify_header([texts_a, texts_b])
+    classified = _classified_header(words, bounds, top, header_end + 1)
     if classified is None or not classified.roles:
         return None
     columns = Columns(bounds, classified, [n for _, n in classified.roles])
@@ -301,20 +292,30 @@ def _columns(page: Any, words: list[dict[str, Any]], header: tuple[float, float,
     return columns
 
 
-def _renamed(columns: Columns, words: list[dict[str, Any]], top: float) -> Columns | None:
-    """``columns`` with the header texts read between ``top`` and ``columns.body_top`` only."""
-    assert columns.body_top is not None
+def _classified_header(words: list[dict[str, Any]], bounds: Sequence[float], top: float,
+                       bottom: float) -> Header | None:
+    """``classify_header`` of the header texts between ``top`` and ``bottom`` (points), column by column.
+
+    Per column: the last keyword line ("Pelaksana", "Mutu Baku", ...) as the first
+    header row, the other lines (a role's name, "Pelaksana:" dropped) joined as the second.
+    """
     texts_a: list[str] = []
     texts_b: list[str] = []
-    for i in range(len(columns.bounds) - 1):
-        inside = [w for w in words if columns.bounds[i] <= (w["x0"] + w["x1"]) / 2 < columns.bounds[i + 1]
-                  and top - 2 <= w["top"] and w["bottom"] <= columns.body_top]
+    for i in range(len(bounds) - 1):
+        inside = [w for w in words if bounds[i] <= (w["x0"] + w["x1"]) / 2 < bounds[i + 1]
+                  and top - 2 <= w["top"] and w["bottom"] <= bottom]
         lines = text_lines(inside)
         keyword = [t for t in lines if _is_keyword(t)]
         names = [re.sub(r"^pelaksana\s*:\s*", "", t, flags=re.IGNORECASE) for t in lines if not _is_keyword(t)]
         texts_a.append(keyword[-1] if keyword else "")
         texts_b.append(join_wrapped([n for n in names if n]))
-    classified = classify_header([texts_a, texts_b])
+    return classify_header([texts_a, texts_b])
+
+
+def _renamed(columns: Columns, words: list[dict[str, Any]], top: float) -> Columns | None:
+    """``columns`` with the header texts read between ``top`` and ``columns.body_top`` only."""
+    assert columns.body_top is not None
+    classified = _classified_header(words, columns.bounds, top, columns.body_top)
     if classified is None or not classified.roles:
         return None
     renamed = Columns(columns.bounds, classified, [n for _, n in classified.roles])
